@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk request handling (virtio 1.2 5.2.6).
+ *
+ * A request is: a 16-byte device-readable header {le32 type, le32
+ * reserved, le64 sector}, data (readable for OUT, DISCARD, WRITE_ZEROES;
+ * writable for IN, GET_ID), and a device-writable status byte, the last
+ * byte of the chain.  With VIRTIO_F_VERSION_1 the framing into descriptors
+ * is arbitrary (2.7.4 "Message Framing"), so the header is gathered and the
+ * data sliced out of the segments wherever they fall.
+ *
+ * Issue 4's rule: a request whose status byte we can write is answered
+ * (IOERR / UNSUPP for a bad one); without a writable status byte, or with a
+ * broken ring, the device sets DEVICE_NEEDS_RESET.
+ */
+#include "blk.h"
+#include "iov.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BLK_STAT(bq, field) ((bq)->st.field++)
+
+static void put_le16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
+static void put_le32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
+static void put_le64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
+static uint32_t get_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
+static uint64_t get_le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
+
+static void blk_queue_drain(struct blk_queue *bq);
+
+/* ---- completion ---------------------------------------------------- */
+
+/* Free the slot; the last one out wakes a reset waiting to quiesce. */
+static void blk_req_release(struct blk_req *req)
+{
+	struct blk_queue *bq = req->bq;
+	struct blk *b = bq->blk;
+
+	req->next_free = bq->free;
+	bq->free = req;
+	bq->inflight--;
+	if (--b->inflight == 0)
+		pthread_cond_broadcast(&b->t.cond);
+}
+
+/* Write the status, return the chain, free the slot.  Lock held. */
+static void blk_req_finish(struct blk_req *req, uint8_t status)
+{
+	struct blk_queue *bq = req->bq;
+	struct blk *b = bq->blk;
+
+	/* After a reset or DEVICE_NEEDS_RESET the rings are not ours any more. */
+	if (virtio_mmio_live(&b->t)) {
+		__atomic_store_n(req->status, status, __ATOMIC_RELAXED);
+		/* virtq_push's release store orders the status byte before used.idx. */
+		virtq_push(&b->vqs[bq->index], req->elem.head,
+			   status == VIRTIO_BLK_S_OK ? req->used_len : 1);
+		bq->pushed = true;
+		if (b->loop)
+			evloop_defer(b->loop, &b->irq_defer);
+	}
+	blk_req_release(req);
+}
+
+static void blk_req_io_done(struct blk_io *io, int res)
+{
+	struct blk_req *req = (struct blk_req *)((char *)io - offsetof(struct blk_req, io));
+	struct blk_queue *bq = req->bq;
+	struct blk *b = bq->blk;
+	uint8_t status = VIRTIO_BLK_S_OK;
+
+	pthread_mutex_lock(&b->t.lock);
+	if (res < 0) {
+		if (res == -EOPNOTSUPP && (io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES)) {
+			status = VIRTIO_BLK_S_UNSUPP;
+			BLK_STAT(bq, unsupported);
+		} else {
+			status = VIRTIO_BLK_S_IOERR;
+			BLK_STAT(bq, err_io);
+		}
+	} else if (io->op == BLK_IO_READ) {
+		bq->st.bytes_read += io->len;
+	} else if (io->op == BLK_IO_WRITE) {
+		bq->st.bytes_written += io->len;
+	}
+	blk_req_finish(req, status);
+	/* A slot is free again: take what the ring still holds. */
+	if (bq->throttled) {
+		bq->throttled = false;
+		blk_queue_drain(bq);
+	}
+	pthread_mutex_unlock(&b->t.lock);
+}
+
+/* Deferred to the end of the IOThread's batch: one irqfd write per device. */
+static void blk_irq_flush(void *opaque)
+{
+	struct blk *b = opaque;
+	bool notify = false;
+
+	pthread_mutex_lock(&b->t.lock);
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		struct blk_queue *bq = &b->q[i];
+		if (!bq->pushed)
+			continue;
+		bq->pushed = false;
+		if (virtq_should_notify(&b->vqs[i])) {
+			notify = true;
+			BLK_STAT(bq, irqs);
+		} else {
+			BLK_STAT(bq, irqs_suppressed);
+		}
+	}
+	if (notify && virtio_mmio_live(&b->t)) {
+		b->irq_writes++;
+		virtio_mmio_raise(&b->t, VIRTIO_MMIO_INT_VRING);
+	}
+	pthread_mutex_unlock(&b->t.lock);
+}
+
+/* ---- parsing ------------------------------------------------------- */
+
+/* Data of len bytes at sector: aligned, non-empty, inside the disk, no wrap. */
+static bool blk_range_ok(struct blk_queue *bq, uint64_t sector, uint64_t len)
+{
+	const struct blk *b = bq->blk;
+	uint64_t cap = b->p.capacity;
+
+	if (len == 0 || len % b->p.blk_size) {
+		BLK_STAT(bq, err_len);
+		return false;
+	}
+	/* Subtractions only: sector + len / 512 could wrap. */
+	if (sector > cap || len / VIRTIO_BLK_SECTOR > cap - sector ||
+	    (sector * VIRTIO_BLK_SECTOR) % b->p.blk_size) {
+		BLK_STAT(bq, err_range);
+		return false;
+	}
+	return true;
+}
+
+static void blk_req_submit(struct blk_req *req)
+{
+	struct blk_queue *bq = req->bq;
+	struct blk *b = bq->blk;
+
+	req->io.complete = blk_req_io_done;
+	req->io.done = 0;
+	req->io.bounce = NULL;
+	if (b->be_ops->submit(b->be, &req->io) < 0) {
+		BLK_STAT(bq, err_io);
+		blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	}
+}
+
+static void blk_req_dwz(struct blk_req *req, uint64_t out_data, bool zeroes)
+{
+	struct blk_queue *bq = req->bq;
+	struct blk *b = bq->blk;
+	struct virtq_elem *e = &req->elem;
+	uint8_t seg[VIRTIO_BLK_DWZ_BYTES];
+	unsigned feat = zeroes ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD;
+
+	if (zeroes)
+		BLK_STAT(bq, write_zeroes);
+	else
+		BLK_STAT(bq, discards);
+	if (b->p.ro) {
+		BLK_STAT(bq, err_ro);
+		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	}
+	if (!virtio_mmio_has_feature(&b->t, feat)) {
+		BLK_STAT(bq, unsupported);
+		return blk_req_finish(req, VIRTIO_BLK_S_UNSUPP);
+	}
+	/* max_discard_seg = max_write_zeroes_seg = 1 (config): one segment. */
+	if (out_data != VIRTIO_BLK_DWZ_BYTES) {
+		BLK_STAT(bq, err_len);
+		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	}
+	iov_to_buf(e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, seg, sizeof(seg));
+	uint64_t sector = get_le64(seg);
+	uint32_t nsec = get_le32(seg + 8), flags = get_le32(seg + 12);
+
+	/* 5.2.6.2: DISCARD has no flags; WRITE_ZEROES only "unmap". */
+	if (flags & ~(zeroes ? VIRTIO_BLK_WZ_UNMAP : 0u)) {
+		BLK_STAT(bq, unsupported);
+		return blk_req_finish(req, VIRTIO_BLK_S_UNSUPP);
+	}
+	if (nsec > BLK_MAX_DWZ_SECTORS) {
+		BLK_STAT(bq, err_len);
+		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	}
+	if (!blk_range_ok(bq, sector, (uint64_t)nsec * VIRTIO_BLK_SECTOR))
+		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	req->io = (struct blk_io){
+		.op = zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD,
+		.offset = sector * VIRTIO_BLK_SECTOR,
+		.len = (uint64_t)nsec * VIRTIO_BLK_SECTOR,
+		.unmap = flags & VIRTIO_BLK_WZ_UNMAP,
+	};
+	blk_req_submit(req);
+}
+
+static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
+{
+	struct blk *b = bq->blk;
+	struct virtq_elem *e = &req->elem;
+	struct iovec *last = e->nr ? &e->iov[e->nr - 1] : NULL;
+	uint8_t hdr[VIRTIO_BLK_HDR_BYTES];
+
+	BLK_STAT(bq, requests);
+	req->bq = bq;
+	req->used_len = 1;
+	/* Without a writable status byte there is no way to answer (rule). */
+	if (!last || !e->last_writable || !last->iov_base || last->iov_len == 0) {
+		BLK_STAT(bq, err_no_status);
+		blk_req_release(req);
+		virtio_mmio_needs_reset(&b->t);
+		return;
+	}
+	req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+	if (e->err) {
+		BLK_STAT(bq, err_buf);
+		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	}
+	if (e->out_bytes < VIRTIO_BLK_HDR_BYTES) {
+		BLK_STAT(bq, err_header);
+		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	}
+	iov_to_buf(e->iov, e->nr_out, 0, hdr, sizeof(hdr));
+	req->type = get_le32(hdr);
+	uint64_t sector = get_le64(hdr + 8);
+	uint64_t in_data = e->in_bytes - 1;            /* before the status byte */
+	uint64_t out_data = e->out_bytes - VIRTIO_BLK_HDR_BYTES;
+
+	switch (req->type) {
+	case VIRTIO_BLK_T_IN:
+		BLK_STAT(bq, reads);
+		if (!blk_range_ok(bq, sector, in_data))
+			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+		req->io = (struct blk_io){
+			.op = BLK_IO_READ,
+			.offset = sector * VIRTIO_BLK_SECTOR,
+			.len = in_data,
+			.iov = req->iov,
+			.iovcnt = iov_slice(req->iov, &e->iov[e->nr_out], e->nr_in, 0, in_data),
+		};
+		req->used_len = (uint32_t)(in_data + 1 > UINT32_MAX ? UINT32_MAX : in_data + 1);
+		return blk_req_submit(req);
+	case VIRTIO_BLK_T_OUT:
+		BLK_STAT(bq, writes);
+		if (b->p.ro) {
+			BLK_STAT(bq, err_ro);
+			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+		}
+		if (!blk_range_ok(bq, sector, out_data))
+			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+		req->io = (struct blk_io){
+			.op = BLK_IO_WRITE,
+			.offset = sector * VIRTIO_BLK_SECTOR,
+			.len = out_data,
+			.iov = req->iov,
+			.iovcnt = iov_slice(req->iov, e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, out_data),
+			/* 5.2.5: writeback == 0 means write-through. */
+			.dsync = !b->config[VIRTIO_BLK_CFG_WRITEBACK],
+		};
+		return blk_req_submit(req);
+	case VIRTIO_BLK_T_FLUSH:
+		BLK_STAT(bq, flushes);
+		req->io = (struct blk_io){ .op = BLK_IO_FLUSH };
+		return blk_req_submit(req);
+	case VIRTIO_BLK_T_GET_ID: {
+		BLK_STAT(bq, get_ids);
+		if (in_data == 0) {
+			BLK_STAT(bq, err_len);
+			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+		}
+		uint64_t n = in_data < VIRTIO_BLK_ID_BYTES ? in_data : VIRTIO_BLK_ID_BYTES;
+		iov_from_buf(&e->iov[e->nr_out], e->nr_in, b->serial, n);
+		req->used_len = (uint32_t)n + 1;
+		return blk_req_finish(req, VIRTIO_BLK_S_OK);
+	}
+	case VIRTIO_BLK_T_DISCARD:
+		return blk_req_dwz(req, out_data, false);
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return blk_req_dwz(req, out_data, true);
+	default:
+		BLK_STAT(bq, unsupported);
+		return blk_req_finish(req, VIRTIO_BLK_S_UNSUPP);
+	}
+}
+
+/*
+ * Take every available request (lock held).  Ends with notifications
+ * re-enabled and the ring re-checked, so a buffer added meanwhile is not
+ * left without a kick.
+ */
+static void blk_queue_drain(struct blk_queue *bq)
+{
+	struct blk *b = bq->blk;
+	struct virtq *vq = &b->vqs[bq->index];
+	unsigned got = 0;
+
+	if (!virtio_mmio_live(&b->t) || !vq->ready)
+		return;
+	for (;;) {
+		while (bq->free) {
+			struct blk_req *req = bq->free;
+			int r = virtq_pop(vq, &req->elem);
+			if (r < 0) {
+				BLK_STAT(bq, err_ring);
+				virtio_mmio_needs_reset(&b->t);
+				goto out;
+			}
+			if (r == 0)
+				break;
+			bq->free = req->next_free;
+			bq->inflight++;
+			b->inflight++;
+			got++;
+			blk_req_start(bq, req);
+			if (!virtio_mmio_live(&b->t))
+				goto out;
+		}
+		if (!bq->free) {
+			/* More in the ring than a well-behaved driver can have in
+			 * flight: resume when a completion frees a slot. */
+			bq->throttled = true;
+			BLK_STAT(bq, throttled);
+			break;
+		}
+		if (!virtq_set_notification(vq, true))
+			break;
+	}
+out:
+	if (got)
+		BLK_STAT(bq, batches);
+}
+
+/* ---- event sources --------------------------------------------------- */
+
+static void blk_queue_on_kick(void *opaque)
+{
+	struct blk_queue *bq = opaque;
+	struct blk *b = bq->blk;
+	uint64_t v;
+
+	/* Nonblocking: eventfd counters coalesce any number of kicks. */
+	if (read(bq->kick_fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	BLK_STAT(bq, kicks);
+	pthread_mutex_lock(&b->t.lock);
+	blk_queue_drain(bq);
+	pthread_mutex_unlock(&b->t.lock);
+}
+
+static bool blk_queue_on_poll(void *opaque)
+{
+	struct blk_queue *bq = opaque;
+	struct blk *b = bq->blk;
+	bool work;
+
+	pthread_mutex_lock(&b->t.lock);
+	work = virtio_mmio_live(&b->t) && virtq_has_avail(&b->vqs[bq->index]);
+	if (work)
+		blk_queue_drain(bq);
+	pthread_mutex_unlock(&b->t.lock);
+	return work;
+}
+
+/* ---- transport ops ----------------------------------------------------- */
+
+static void blk_kick_fd(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, a wake-up is pending anyway. */
+	}
+}
+
+static void blk_notify(void *dev, unsigned queue)
+{
+	struct blk *b = dev;
+
+	if (queue < b->nr_queues)
+		blk_kick_fd(b->q[queue].kick_fd);
+}
+
+static void blk_activate(void *dev)
+{
+	struct blk *b = dev;
+
+	/* Look at every ring once: a driver may have queued before its first kick. */
+	for (unsigned i = 0; i < b->nr_queues; i++)
+		blk_kick_fd(b->q[i].kick_fd);
+}
+
+static void blk_queue_reset_slots(struct blk_queue *bq)
+{
+	bq->free = NULL;
+	for (unsigned i = VIRTQ_NUM_MAX; i-- > 0;) {
+		bq->reqs[i].bq = bq;
+		bq->reqs[i].next_free = bq->free;
+		bq->free = &bq->reqs[i];
+	}
+	bq->inflight = 0;
+	bq->pushed = bq->throttled = false;
+}
+
+static void blk_reset(void *dev)
+{
+	struct blk *b = dev;
+
+	/* Status is already 0 (not live): nothing new starts, completions
+	 * are dropped.  Wait for the backend to give every buffer back. */
+	while (b->inflight)
+		pthread_cond_wait(&b->t.cond, &b->t.lock);
+	for (unsigned i = 0; i < b->nr_queues; i++)
+		blk_queue_reset_slots(&b->q[i]);
+	b->config[VIRTIO_BLK_CFG_WRITEBACK] = b->p.writeback;
+}
+
+static void blk_config_read(void *dev, uint32_t off, void *data, unsigned len)
+{
+	struct blk *b = dev;
+
+	memcpy(data, b->config + off, len);
+}
+
+static void blk_config_write(void *dev, uint32_t off, const void *data, unsigned len)
+{
+	struct blk *b = dev;
+
+	/* 5.2.5: only the writeback byte, and only with CONFIG_WCE. */
+	if (off == VIRTIO_BLK_CFG_WRITEBACK && len == 1 &&
+	    virtio_mmio_has_feature(&b->t, VIRTIO_BLK_F_CONFIG_WCE))
+		b->config[VIRTIO_BLK_CFG_WRITEBACK] = *(const uint8_t *)data ? 1 : 0;
+	else
+		__atomic_fetch_add(&b->t.st.bad_writes, 1, __ATOMIC_RELAXED);
+}
+
+static const struct virtio_dev_ops blk_dev_ops = {
+	.config_read = blk_config_read,
+	.config_write = blk_config_write,
+	.notify = blk_notify,
+	.activate = blk_activate,
+	.reset = blk_reset,
+};
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static void blk_build_config(struct blk *b)
+{
+	uint8_t *c = b->config;
+
+	memset(c, 0, sizeof(b->config));
+	put_le64(c + 0, b->p.capacity);
+	put_le32(c + 8, BLK_SIZE_MAX);
+	/* Header and status take one descriptor each (Linux adds 2). */
+	put_le32(c + 12, VIRTQ_SEG_MAX - 2);
+	put_le32(c + 20, b->p.blk_size);
+	/* topology: physical_block_exp 0, alignment_offset 0, min_io_size 1 block, opt 0 */
+	put_le16(c + 26, 1);
+	c[VIRTIO_BLK_CFG_WRITEBACK] = b->p.writeback;
+	put_le16(c + 34, (uint16_t)b->nr_queues);
+	put_le32(c + 36, BLK_MAX_DWZ_SECTORS);
+	put_le32(c + 40, 1);
+	put_le32(c + 44, b->p.blk_size / VIRTIO_BLK_SECTOR);
+	put_le32(c + 48, BLK_MAX_DWZ_SECTORS);
+	put_le32(c + 52, 1);
+	c[56] = 1; /* write_zeroes_may_unmap */
+}
+
+int blk_init(struct blk *b, const char *name, const struct blk_params *p,
+	     const struct guest_mem *mem, int irqfd, const int *kick_fds,
+	     const struct blk_backend_ops *be_ops, void *be)
+{
+	uint64_t f;
+	int r;
+
+	if (p->num_queues == 0 || p->num_queues > BLK_MAX_QUEUES || p->blk_size < VIRTIO_BLK_SECTOR ||
+	    p->blk_size > 65536 || (p->blk_size & (p->blk_size - 1)) ||
+	    p->capacity > (UINT64_MAX >> 10) || !be_ops || !be_ops->submit)
+		return -EINVAL;
+	memset(b, 0, sizeof(*b));
+	b->p = *p;
+	b->nr_queues = p->num_queues;
+	b->be_ops = be_ops;
+	b->be = be;
+	b->irq_defer = (struct evloop_defer){ .fn = blk_irq_flush, .opaque = b };
+	/* 5.2.6: the ID is 20 bytes, NUL-padded, not NUL-terminated when full. */
+	if (p->serial) {
+		size_t n = strnlen(p->serial, sizeof(b->serial));
+		memcpy(b->serial, p->serial, n);
+	}
+	blk_build_config(b);
+
+	f = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_EVENT_IDX) |
+	    (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | (1ULL << VIRTIO_BLK_F_SIZE_MAX) |
+	    (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
+	    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_TOPOLOGY) |
+	    (1ULL << VIRTIO_BLK_F_CONFIG_WCE) | (1ULL << VIRTIO_BLK_F_MQ);
+	if (p->ro)
+		f |= 1ULL << VIRTIO_BLK_F_RO;
+	else {
+		if (p->discard)
+			f |= 1ULL << VIRTIO_BLK_F_DISCARD;
+		if (p->write_zeroes)
+			f |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	}
+
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		struct blk_queue *bq = &b->q[i];
+		bq->blk = b;
+		bq->index = i;
+		bq->kick_fd = kick_fds[i];
+		bq->reqs = calloc(VIRTQ_NUM_MAX, sizeof(*bq->reqs));
+		if (!bq->reqs) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		blk_queue_reset_slots(bq);
+	}
+	r = virtio_mmio_init(&b->t, name, VIRTIO_ID_BLOCK, f, &blk_dev_ops, b, b->vqs,
+			     b->nr_queues, VIRTIO_BLK_CONFIG_LEN, mem, irqfd);
+	if (r)
+		goto fail;
+	return 0;
+fail:
+	for (unsigned i = 0; i < b->nr_queues; i++)
+		free(b->q[i].reqs);
+	return r;
+}
+
+void blk_destroy(struct blk *b)
+{
+	blk_detach(b);
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		free(b->q[i].reqs);
+		b->q[i].reqs = NULL;
+	}
+	virtio_mmio_destroy(&b->t);
+}
+
+int blk_attach(struct blk *b, struct evloop *loop)
+{
+	int r;
+
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		struct blk_queue *bq = &b->q[i];
+		bq->h = (struct evloop_handler){
+			.fd = bq->kick_fd, .on_fd = blk_queue_on_kick,
+			.on_poll = blk_queue_on_poll, .opaque = bq, .name = "virtq",
+		};
+		r = evloop_add(loop, &bq->h);
+		if (r) {
+			while (i-- > 0)
+				evloop_del(loop, &b->q[i].h);
+			return r;
+		}
+	}
+	b->loop = loop;
+	return 0;
+}
+
+void blk_detach(struct blk *b)
+{
+	if (!b->loop)
+		return;
+	for (unsigned i = 0; i < b->nr_queues; i++)
+		evloop_del(b->loop, &b->q[i].h);
+	b->loop = NULL;
+}
+
+void blk_stats_total(const struct blk *b, struct blk_queue_stats *sum)
+{
+	const size_t n = sizeof(*sum) / sizeof(uint64_t);
+	uint64_t *d = (uint64_t *)sum;
+
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		const uint64_t *s = (const uint64_t *)&b->q[i].st;
+		for (size_t k = 0; k < n; k++)
+			d[k] += s[k];
+	}
+}

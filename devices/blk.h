@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk (virtio 1.2 section 5.2) over the virtio-mmio transport.
+ *
+ * Requests are parsed on the IOThread that owns the disk's queues and
+ * handed to a backend through a narrow ops table (blk_backend_ops): the
+ * io_uring backend in production, a fake in unit tests.  The backend
+ * completes each blk_io later, from the same IOThread, never from inside
+ * submit().
+ */
+#ifndef POLLVM_DEVICES_BLK_H
+#define POLLVM_DEVICES_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "virtio_mmio.h"
+#include "virtq.h"
+#include "../vmm/evloop.h"
+
+#define VIRTIO_ID_BLOCK 2  /* 5 "Device Types" */
+
+/* Feature bits (5.2.3). */
+#define VIRTIO_BLK_F_SIZE_MAX     1
+#define VIRTIO_BLK_F_SEG_MAX      2
+#define VIRTIO_BLK_F_GEOMETRY     4
+#define VIRTIO_BLK_F_RO           5
+#define VIRTIO_BLK_F_BLK_SIZE     6
+#define VIRTIO_BLK_F_FLUSH        9
+#define VIRTIO_BLK_F_TOPOLOGY     10
+#define VIRTIO_BLK_F_CONFIG_WCE   11
+#define VIRTIO_BLK_F_MQ           12
+#define VIRTIO_BLK_F_DISCARD      13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* Request types (5.2.6). */
+#define VIRTIO_BLK_T_IN           0
+#define VIRTIO_BLK_T_OUT          1
+#define VIRTIO_BLK_T_FLUSH        4
+#define VIRTIO_BLK_T_GET_ID       8
+#define VIRTIO_BLK_T_DISCARD      11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+/* Status byte values (5.2.6). */
+#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_IOERR  1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+/* 5.2.6: struct virtio_blk_discard_write_zeroes flags. */
+#define VIRTIO_BLK_WZ_UNMAP 1u
+
+#define VIRTIO_BLK_SECTOR     512     /* 5.2.6: sector is always 512 bytes */
+#define VIRTIO_BLK_ID_BYTES   20      /* 5.2.6: GET_ID string length */
+#define VIRTIO_BLK_HDR_BYTES  16      /* type, reserved, sector */
+#define VIRTIO_BLK_DWZ_BYTES  16      /* one discard/write-zeroes segment */
+/* Config space up to and including the secure-erase fields (5.2.4). */
+#define VIRTIO_BLK_CONFIG_LEN 72
+#define VIRTIO_BLK_CFG_WRITEBACK 32   /* offset of the writeback byte */
+
+#define BLK_MAX_QUEUES 16
+/* One discard / write-zeroes range per request (max_*_seg = 1): one fallocate. */
+#define BLK_MAX_DWZ_SECTORS (1u << 22)  /* 2 GiB per request */
+/* Largest segment we advertise (SIZE_MAX); not a limit we depend on. */
+#define BLK_SIZE_MAX (1u << 22)
+
+enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH, BLK_IO_DISCARD, BLK_IO_WRITE_ZEROES };
+
+struct blk_io {
+	enum blk_io_op op;
+	uint64_t offset, len;          /* bytes */
+	struct iovec *iov;             /* READ/WRITE: guest buffers */
+	unsigned iovcnt;
+	bool dsync;                    /* write-through (writeback config 0) */
+	bool unmap;                    /* WRITE_ZEROES may deallocate */
+	/* res: 0 when the whole operation succeeded, else -errno. */
+	void (*complete)(struct blk_io *io, int res);
+	/* backend scratch */
+	uint64_t done;
+	void *bounce;
+	struct iovec biov;
+	unsigned flags;
+	void *be;
+};
+
+struct blk_backend_ops {
+	/* Queue io; 0, or -errno when it cannot be queued (io not completed). */
+	int (*submit)(void *be, struct blk_io *io);
+};
+
+/* Per-queue counters (README "Stats"); device totals are their sums. */
+struct blk_queue_stats {
+	uint64_t kicks;               /* notifications handled (ioeventfd or bus) */
+	uint64_t batches;             /* drains that found at least one request */
+	uint64_t requests;
+	uint64_t reads, writes, flushes, get_ids, discards, write_zeroes, unsupported;
+	uint64_t bytes_read, bytes_written;
+	uint64_t irqs, irqs_suppressed;
+	uint64_t throttled;           /* ring had more than our slots (hostile) */
+	/* errors by kind */
+	uint64_t err_no_status;       /* no writable status byte: DEVICE_NEEDS_RESET */
+	uint64_t err_buf;             /* bad buffer address or order: IOERR */
+	uint64_t err_header;          /* header shorter than 16 bytes */
+	uint64_t err_len;             /* data length wrong for the op */
+	uint64_t err_range;           /* sector out of range, overflowing or misaligned */
+	uint64_t err_ro;              /* write to a read-only disk */
+	uint64_t err_io;              /* backend error */
+	uint64_t err_ring;            /* broken queue structure: DEVICE_NEEDS_RESET */
+};
+
+struct blk;
+
+struct blk_req {
+	struct blk_io io;
+	struct blk_queue *bq;
+	uint8_t *status;
+	uint32_t used_len;           /* bytes written to device-writable buffers */
+	uint32_t type;
+	struct blk_req *next_free;
+	struct virtq_elem elem;
+	struct iovec iov[VIRTQ_SEG_MAX];
+};
+
+struct blk_queue {
+	struct blk *blk;
+	unsigned index;
+	int kick_fd;                 /* the ioeventfd; the bus path writes it too */
+	struct evloop_handler h;
+	struct blk_req *reqs;        /* VIRTQ_NUM_MAX slots */
+	struct blk_req *free;
+	unsigned inflight;
+	bool pushed;                 /* used entries added since the last irq check */
+	bool throttled;
+	struct blk_queue_stats st;
+};
+
+struct blk_params {
+	uint64_t capacity;           /* in 512-byte sectors */
+	uint32_t blk_size;           /* logical block size, bytes: 512..64K, power of 2 */
+	bool ro;
+	bool discard, write_zeroes;  /* the backend can do them */
+	bool writeback;              /* initial cache mode (config byte) */
+	unsigned num_queues;         /* 1..BLK_MAX_QUEUES */
+	const char *serial;          /* GET_ID string, at most 20 bytes used */
+};
+
+struct blk {
+	struct virtio_mmio t;
+	struct virtq vqs[BLK_MAX_QUEUES];
+	struct blk_queue q[BLK_MAX_QUEUES];
+	unsigned nr_queues;
+	struct blk_params p;
+	char serial[VIRTIO_BLK_ID_BYTES];
+	uint8_t config[VIRTIO_BLK_CONFIG_LEN];
+	const struct blk_backend_ops *be_ops;
+	void *be;
+	struct evloop *loop;
+	struct evloop_defer irq_defer;
+	unsigned inflight;           /* all queues; reset waits for 0 */
+	uint64_t irq_writes;         /* irqfd writes for this device */
+};
+
+/*
+ * Set up the device: irqfd as for virtio_mmio_init(); kick_fds[i] is the
+ * eventfd of queue i (nonblocking; registered as ioeventfd by the VMM).
+ */
+int blk_init(struct blk *b, const char *name, const struct blk_params *p,
+	     const struct guest_mem *mem, int irqfd, const int *kick_fds,
+	     const struct blk_backend_ops *be_ops, void *be);
+void blk_destroy(struct blk *b);
+
+/* Hand the queues to an IOThread's loop (before it starts). */
+int blk_attach(struct blk *b, struct evloop *loop);
+void blk_detach(struct blk *b);
+
+/* Sum of the per-queue counters. */
+void blk_stats_total(const struct blk *b, struct blk_queue_stats *sum);
+
+#endif

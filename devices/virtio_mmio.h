@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-mmio transport, register layout version 2 (virtio 1.2 4.2.2).
+ *
+ * The transport owns the register state and the virtqueues' set-up; the
+ * device (virtio-blk) sees a narrow ops table and runs its queues on an
+ * IOThread.  Two threads touch a transport:
+ *
+ *  - a vCPU thread, for register accesses (the bus callbacks);
+ *  - the device's IOThread, for queue processing and interrupts.
+ *
+ * `lock` serialises register writes against queue processing: the IOThread
+ * holds it while it pops or pushes, the vCPU while it changes state.
+ * InterruptStatus is the exception, an atomic word: the IOThread sets bits,
+ * the vCPU reads and acknowledges them, without taking the lock, so the
+ * guest's interrupt handler never waits behind a batch.
+ *
+ * Queue configuration only changes while DRIVER_OK is clear (and reset
+ * quiesces the device first), so the IOThread never sees a queue change
+ * under it.
+ */
+#ifndef POLLVM_DEVICES_VIRTIO_MMIO_H
+#define POLLVM_DEVICES_VIRTIO_MMIO_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtq.h"
+#include "../vmm/bus.h"
+
+/* Register offsets (4.2.2, table "MMIO Device Register Layout"). */
+#define VIRTIO_MMIO_MAGIC_VALUE         0x000
+#define VIRTIO_MMIO_VERSION             0x004
+#define VIRTIO_MMIO_DEVICE_ID           0x008
+#define VIRTIO_MMIO_VENDOR_ID           0x00c
+#define VIRTIO_MMIO_DEVICE_FEATURES     0x010
+#define VIRTIO_MMIO_DEVICE_FEATURES_SEL 0x014
+#define VIRTIO_MMIO_DRIVER_FEATURES     0x020
+#define VIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024
+#define VIRTIO_MMIO_QUEUE_SEL           0x030
+#define VIRTIO_MMIO_QUEUE_NUM_MAX       0x034
+#define VIRTIO_MMIO_QUEUE_NUM           0x038
+#define VIRTIO_MMIO_QUEUE_READY         0x044
+#define VIRTIO_MMIO_QUEUE_NOTIFY        0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS    0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK       0x064
+#define VIRTIO_MMIO_STATUS              0x070
+#define VIRTIO_MMIO_QUEUE_DESC_LOW      0x080
+#define VIRTIO_MMIO_QUEUE_DESC_HIGH     0x084
+#define VIRTIO_MMIO_QUEUE_DRIVER_LOW    0x090
+#define VIRTIO_MMIO_QUEUE_DRIVER_HIGH   0x094
+#define VIRTIO_MMIO_QUEUE_DEVICE_LOW    0x0a0
+#define VIRTIO_MMIO_QUEUE_DEVICE_HIGH   0x0a4
+#define VIRTIO_MMIO_SHM_SEL             0x0ac
+#define VIRTIO_MMIO_SHM_LEN_LOW         0x0b0
+#define VIRTIO_MMIO_SHM_LEN_HIGH        0x0b4
+#define VIRTIO_MMIO_SHM_BASE_LOW        0x0b8
+#define VIRTIO_MMIO_SHM_BASE_HIGH       0x0bc
+#define VIRTIO_MMIO_QUEUE_RESET         0x0c0
+#define VIRTIO_MMIO_CONFIG_GENERATION   0x0fc
+#define VIRTIO_MMIO_CONFIG              0x100
+
+#define VIRTIO_MMIO_MAGIC   0x74726976  /* "virt" little-endian */
+#define VIRTIO_MMIO_VERSION_2 2
+/* Vendor ID: any value; "PVM\0" keeps it recognisable in guest dumps. */
+#define VIRTIO_MMIO_VENDOR  0x004d5650
+
+/* InterruptStatus bits (4.2.2). */
+#define VIRTIO_MMIO_INT_VRING  1u
+#define VIRTIO_MMIO_INT_CONFIG 2u
+
+/* Device status bits (2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE        1u
+#define VIRTIO_STATUS_DRIVER             2u
+#define VIRTIO_STATUS_DRIVER_OK          4u
+#define VIRTIO_STATUS_FEATURES_OK        8u
+#define VIRTIO_STATUS_DEVICE_NEEDS_RESET 64u
+#define VIRTIO_STATUS_FAILED             128u
+
+/* 6.1: every modern device offers it and the driver must accept it. */
+#define VIRTIO_F_VERSION_1 32
+
+/* What a device implements; every pointer may be NULL but config_read. */
+struct virtio_dev_ops {
+	/* Extra check of the driver's feature choice at FEATURES_OK. */
+	bool (*features_ok)(void *dev, uint64_t features);
+	/* Config space; off + len is within config_len (checked). */
+	void (*config_read)(void *dev, uint32_t off, void *data, unsigned len);
+	void (*config_write)(void *dev, uint32_t off, const void *data, unsigned len);
+	/* A QueueNotify write reached the bus (no ioeventfd): wake the queue. */
+	void (*notify)(void *dev, unsigned queue);
+	/* DRIVER_OK: queues are set up; start processing.  Lock held. */
+	void (*activate)(void *dev);
+	/*
+	 * Reset: stop processing and wait until no request is in flight
+	 * (pthread_cond_wait on the transport's cond/lock).  Lock held.
+	 * The transport then clears the queues and registers.
+	 */
+	void (*reset)(void *dev);
+};
+
+struct virtio_mmio_stats {
+	uint64_t reg_reads, reg_writes;
+	uint64_t bad_access;        /* width/alignment/offset not allowed */
+	uint64_t bad_writes;        /* write refused in this state (counted, ignored) */
+	uint64_t bus_notifies;      /* QueueNotify that exited to userspace */
+	uint64_t irqs;              /* irqfd writes */
+	uint64_t isr_reads, acks;
+	uint64_t resets;
+	uint64_t features_refused;  /* FEATURES_OK not granted */
+	uint64_t needs_reset;       /* DEVICE_NEEDS_RESET raised */
+};
+
+struct virtio_mmio {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;        /* device's quiesce wait (reset) */
+	const struct virtio_dev_ops *ops;
+	void *dev;
+	const char *name;
+
+	uint32_t device_id;
+	uint64_t device_features;
+	uint64_t driver_features;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	_Atomic uint32_t status;
+	_Atomic uint32_t isr;
+	uint32_t config_generation;
+	uint32_t config_len;
+
+	unsigned nr_queues;
+	struct virtq *vqs;          /* nr_queues, owned by the device */
+
+	int irqfd;                  /* written to raise the interrupt; -1: none */
+	_Atomic uint64_t irqs;      /* irqfd writes (IOThread and vCPU) */
+	struct virtio_mmio_stats st;
+};
+
+/*
+ * Set up a transport for a device.  device_features must include
+ * VIRTIO_F_VERSION_1.  irqfd is an eventfd (KVM_IRQFD in production, a
+ * plain eventfd in tests) or -1.
+ */
+int virtio_mmio_init(struct virtio_mmio *t, const char *name, uint32_t device_id,
+		     uint64_t device_features, const struct virtio_dev_ops *ops, void *dev,
+		     struct virtq *vqs, unsigned nr_queues, uint32_t config_len,
+		     const struct guest_mem *mem, int irqfd);
+void virtio_mmio_destroy(struct virtio_mmio *t);
+
+/* DRIVER_OK set and no DEVICE_NEEDS_RESET: the queues may be processed. */
+static inline bool virtio_mmio_live(const struct virtio_mmio *t)
+{
+	uint32_t s = atomic_load_explicit(&t->status, memory_order_acquire);
+	return (s & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET)) ==
+	       VIRTIO_STATUS_DRIVER_OK;
+}
+
+static inline bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit)
+{
+	return (t->driver_features >> bit) & 1;
+}
+
+/* Set InterruptStatus bits and signal the irqfd (any thread). */
+void virtio_mmio_raise(struct virtio_mmio *t, uint32_t bits);
+
+/*
+ * The device found a broken queue or request it cannot answer: set
+ * DEVICE_NEEDS_RESET and, if DRIVER_OK, send a configuration change
+ * interrupt (2.1.2).  Lock held.
+ */
+void virtio_mmio_needs_reset(struct virtio_mmio *t);
+
+/* The device changed its config space: bump ConfigGeneration, interrupt. */
+void virtio_mmio_config_changed(struct virtio_mmio *t);
+
+extern const struct bus_ops virtio_mmio_bus_ops;
+
+#endif

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Split virtqueue, device side (virtio 1.2 section 2.7).
+ *
+ * Memory ordering follows Linux's drivers/virtio/virtio_ring.c (the driver
+ * we talk to): each barrier below names the driver barrier it pairs with.
+ * Ring fields are accessed with __atomic builtins so that each is fetched
+ * exactly once and never torn; descriptors are copied whole into a local
+ * before any field is looked at.
+ */
+#include "virtq.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+struct vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+_Static_assert(sizeof(struct vring_desc) == VIRTQ_DESC_SIZE, "2.7.5: descriptor is 16 bytes");
+
+/* avail ring as u16 words: flags, idx, ring[num], used_event (2.7.6). */
+#define AVAIL_FLAGS 0
+#define AVAIL_IDX   1
+#define AVAIL_RING  2
+/* used ring: flags, idx (u16), then {le32 id, le32 len}[num], avail_event (2.7.8). */
+#define USED_FLAGS  0
+#define USED_IDX    1
+#define USED_RING_OFF 4
+
+static inline uint16_t ld16(const uint16_t *p)
+{
+	return le16toh(__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+static inline void st16(uint16_t *p, uint16_t v)
+{
+	__atomic_store_n(p, htole16(v), __ATOMIC_RELAXED);
+}
+
+static inline uint16_t *used_avail_event(struct virtq *q)
+{
+	/* Byte offset 4 + 8 * num: right after the used entries. */
+	return (uint16_t *)((uint8_t *)q->used + USED_RING_OFF + 8u * q->num);
+}
+
+void virtq_init(struct virtq *q, const struct guest_mem *mem)
+{
+	memset(q, 0, sizeof(*q));
+	q->mem = mem;
+	q->notify_enabled = true;
+}
+
+void virtq_reset(struct virtq *q)
+{
+	struct virtq_stats st = q->st;
+
+	virtq_init(q, q->mem);
+	q->st = st;
+}
+
+static int virtq_break(struct virtq *q, uint64_t *counter)
+{
+	(*counter)++;
+	q->broken = true;
+	return -EIO;
+}
+
+int virtq_start(struct virtq *q, bool event_idx, bool indirect)
+{
+	unsigned num = q->num;
+
+	/* 2.7: Queue Size is a power of 2, at most what we offered. */
+	if (num == 0 || num > VIRTQ_NUM_MAX || (num & (num - 1)))
+		goto refuse;
+	if ((q->desc_gpa & (VIRTQ_DESC_ALIGN - 1)) || (q->avail_gpa & (VIRTQ_AVAIL_ALIGN - 1)) ||
+	    (q->used_gpa & (VIRTQ_USED_ALIGN - 1)))
+		goto refuse;
+	q->desc = gmem_ptr(q->mem, q->desc_gpa, virtq_desc_bytes(num));
+	q->avail = gmem_ptr(q->mem, q->avail_gpa, virtq_avail_bytes(num));
+	q->used = gmem_ptr(q->mem, q->used_gpa, virtq_used_bytes(num));
+	if (!q->desc || !q->avail || !q->used)
+		goto refuse;
+	q->event_idx = event_idx;
+	q->indirect = indirect;
+	q->last_avail_idx = q->shadow_avail_idx = 0;
+	q->used_idx = 0;
+	q->signalled_used_valid = false;
+	q->notify_enabled = true;
+	q->broken = false;
+	q->ready = true;
+	return 0;
+
+refuse:
+	q->desc = NULL;
+	q->avail = q->used = NULL;
+	virtq_break(q, &q->st.err_ring_addr);
+	return -EINVAL;
+}
+
+/*
+ * Read avail.idx once, validate it, remember it.  Acquire: the entries and
+ * descriptors the driver published before idx must be seen after it; pairs
+ * with virtio_wmb() in virtqueue_add_split() before its avail->idx store.
+ */
+static int virtq_fetch_avail_idx(struct virtq *q)
+{
+	uint16_t idx = le16toh(__atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE));
+
+	/* 2.7.13.3: the driver never has more than num entries outstanding. */
+	if ((uint16_t)(idx - q->last_avail_idx) > q->num)
+		return virtq_break(q, &q->st.err_avail_idx);
+	q->shadow_avail_idx = idx;
+	return 0;
+}
+
+bool virtq_has_avail(struct virtq *q)
+{
+	if (!q->ready)
+		return false;
+	if (q->broken)
+		return false;
+	if (q->shadow_avail_idx != q->last_avail_idx)
+		return true;
+	uint16_t idx = le16toh(__atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE));
+	/* Not validated here: virtq_pop() does, and breaks the queue. */
+	return idx != q->last_avail_idx;
+}
+
+int virtq_pop(struct virtq *q, struct virtq_elem *e)
+{
+	const uint8_t *table;
+	unsigned tnum, limit, steps = 0, i;
+	bool in_indirect = false, seen_write = false;
+	int r;
+
+	if (q->broken)
+		return -EIO;
+	if (!q->ready)
+		return 0;
+	if (q->shadow_avail_idx == q->last_avail_idx) {
+		r = virtq_fetch_avail_idx(q);
+		if (r)
+			return r;
+		if (q->shadow_avail_idx == q->last_avail_idx)
+			return 0;
+	}
+
+	/* The entry is ordered after avail.idx by the acquire above. */
+	uint16_t head = ld16(&q->avail[AVAIL_RING + (q->last_avail_idx & (q->num - 1))]);
+	q->last_avail_idx++;
+	if (head >= q->num)
+		return virtq_break(q, &q->st.err_head);
+
+	e->head = head;
+	e->nr = e->nr_out = e->nr_in = 0;
+	e->err = 0;
+	e->last_writable = false;
+	e->out_bytes = e->in_bytes = 0;
+
+	table = (const uint8_t *)q->desc;
+	tnum = q->num;
+	limit = q->num;   /* 2.7.5.3.1: a chain is never longer than Queue Size */
+	i = head;
+	for (;;) {
+		struct vring_desc d;
+
+		/* More steps than entries can only be a loop. */
+		if (++steps > limit)
+			return virtq_break(q, &q->st.err_chain_len);
+		/* One copy of the descriptor: every check below uses it, not guest memory. */
+		memcpy(&d, table + (size_t)i * VIRTQ_DESC_SIZE, sizeof(d));
+		uint64_t addr = le64toh(d.addr);
+		uint32_t len = le32toh(d.len);
+		uint16_t flags = le16toh(d.flags), next = le16toh(d.next);
+
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			/* 2.7.5.3.1: only with the feature, never inside a table,
+			 * never together with NEXT; the table is whole descriptors. */
+			if (in_indirect)
+				return virtq_break(q, &q->st.err_indirect_nested);
+			if (!q->indirect || (flags & VIRTQ_DESC_F_NEXT) || len == 0 ||
+			    len % VIRTQ_DESC_SIZE || len / VIRTQ_DESC_SIZE > VIRTQ_SEG_MAX)
+				return virtq_break(q, &q->st.err_indirect);
+			const uint8_t *t = gmem_ptr(q->mem, addr, len);
+			if (!t)
+				return virtq_break(q, &q->st.err_indirect);
+			table = t;
+			tnum = len / VIRTQ_DESC_SIZE;
+			limit = tnum;
+			steps = 0;
+			i = 0;
+			in_indirect = true;
+			continue;
+		}
+
+		if (e->nr >= VIRTQ_SEG_MAX)
+			return virtq_break(q, &q->st.err_chain_len);
+
+		struct iovec *v = &e->iov[e->nr++];
+		v->iov_len = len;
+		v->iov_base = NULL;
+		if (len) {
+			v->iov_base = gmem_ptr(q->mem, addr, len);
+			if (!v->iov_base) {
+				e->err |= VIRTQ_EBUF_ADDR;
+				q->st.err_buf_addr++;
+			}
+		}
+		e->last_writable = flags & VIRTQ_DESC_F_WRITE;
+		if (flags & VIRTQ_DESC_F_WRITE) {
+			seen_write = true;
+			e->nr_in++;
+			e->in_bytes += len;
+		} else if (seen_write) {
+			/* 2.7.4.2: readable buffers come before writable ones. */
+			if (!(e->err & VIRTQ_EBUF_ORDER))
+				q->st.err_buf_order++;
+			e->err |= VIRTQ_EBUF_ORDER;
+			e->nr_in++;
+			e->out_bytes += len;
+		} else {
+			e->nr_out++;
+			e->out_bytes += len;
+		}
+
+		if (!(flags & VIRTQ_DESC_F_NEXT))
+			break;
+		if (next >= tnum)
+			return virtq_break(q, &q->st.err_next);
+		i = next;
+	}
+	q->st.popped++;
+	return 1;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+{
+	uint8_t *ent;
+	uint32_t v[2] = { htole32(head), htole32(written) };
+
+	if (!q->ready)
+		return;
+	ent = (uint8_t *)q->used + USED_RING_OFF + 8u * (q->used_idx & (q->num - 1));
+	__atomic_store_n((uint32_t *)ent, v[0], __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)(ent + 4), v[1], __ATOMIC_RELAXED);
+	q->used_idx++;
+	/*
+	 * Release: the entry is visible before used.idx moves.  Pairs with
+	 * virtio_rmb() in virtqueue_get_buf_ctx_split() after more_used_split()
+	 * read used->idx.
+	 */
+	__atomic_store_n(&q->used[USED_IDX], htole16(q->used_idx), __ATOMIC_RELEASE);
+	q->st.pushed++;
+}
+
+/* 2.7.10: vring_need_event() as the spec and Linux define it. */
+static inline bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+bool virtq_should_notify(struct virtq *q)
+{
+	bool notify;
+
+	if (!q->ready)
+		return false;
+	q->st.notify_checks++;
+	/*
+	 * Full barrier: our used.idx store must be globally visible before we
+	 * read the driver's flags / used_event, else both sides can miss each
+	 * other.  Pairs with virtio_store_mb() of used_event in
+	 * virtqueue_enable_cb_delayed_split() and the virtio_mb() in
+	 * virtqueue_poll() / virtqueue_enable_cb_prepare_split() path that
+	 * re-reads used->idx after re-enabling callbacks.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!q->event_idx) {
+		notify = !(ld16(&q->avail[AVAIL_FLAGS]) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	} else {
+		uint16_t old = q->signalled_used, new_idx = q->used_idx;
+		bool valid = q->signalled_used_valid;
+
+		q->signalled_used = new_idx;
+		q->signalled_used_valid = true;
+		notify = !valid || need_event(ld16(&q->avail[AVAIL_RING + q->num]), new_idx, old);
+	}
+	if (!notify)
+		q->st.notify_suppressed++;
+	return notify;
+}
+
+bool virtq_set_notification(struct virtq *q, bool enable)
+{
+	if (!q->ready || q->broken)
+		return false;
+	q->notify_enabled = enable;
+	if (q->event_idx) {
+		/* Kick me when you add the entry at last_avail_idx (2.7.10).
+		 * Disabling leaves avail_event behind: at most one more kick. */
+		if (enable)
+			st16(used_avail_event(q), q->last_avail_idx);
+	} else {
+		st16(&q->used[USED_FLAGS], enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+	}
+	if (!enable)
+		return false;
+	/*
+	 * Full barrier: the driver must see our flags / avail_event before we
+	 * look at avail.idx again, or a buffer added in between is stranded
+	 * with no kick.  Pairs with virtio_mb() in virtqueue_kick_prepare_split()
+	 * between the driver's avail->idx store and its read of
+	 * avail_event / used->flags.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return virtq_has_avail(q);
+}

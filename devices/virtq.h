@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The split virtqueue (virtio 1.2 section 2.7), device side.
+ *
+ * The three rings live in guest memory and the guest may rewrite them at
+ * any moment, so every field is read exactly once into a local, validated
+ * with arithmetic that cannot wrap, and only then used.  Two kinds of
+ * guest error are told apart (issue 4's rule):
+ *
+ *  - a broken ring or descriptor STRUCTURE (head or next index out of
+ *    range, a loop, a chain longer than the queue, a bad indirect table, a
+ *    nested indirect table, avail.idx moving more than the queue size):
+ *    virtq_pop() returns -EIO and the queue stays broken until reset; the
+ *    transport then sets DEVICE_NEEDS_RESET;
+ *  - a well-formed chain whose BUFFERS are bad (outside guest RAM or
+ *    overlapping MMIO, a device-writable buffer before a readable one):
+ *    the chain is popped with elem->err saying what, so the device can fail
+ *    the request with IOERR when its status byte is writable.
+ *
+ * Threading: one thread at a time drives a queue (the IOThread owning it,
+ * under the device lock); the guest is the only other party.
+ */
+#ifndef POLLVM_DEVICES_VIRTQ_H
+#define POLLVM_DEVICES_VIRTQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "../vmm/guest_mem.h"
+
+/* Descriptor flags (2.7.5). */
+#define VIRTQ_DESC_F_NEXT      1
+#define VIRTQ_DESC_F_WRITE     2
+#define VIRTQ_DESC_F_INDIRECT  4
+/* used.flags (2.7.8): the device does not want kicks. */
+#define VIRTQ_USED_F_NO_NOTIFY 1
+/* avail.flags (2.7.6): the driver does not want interrupts. */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+
+/* Feature bits the queue itself implements (6, "Reserved Feature Bits"). */
+#define VIRTIO_F_RING_INDIRECT_DESC 28
+#define VIRTIO_F_RING_EVENT_IDX     29
+
+/*
+ * The largest queue pollvm offers (QueueNumMax).  256 entries cover a
+ * QD32 workload eight times over and keep per-queue request state small.
+ * A power of two: the spec (2.7) lets the driver pick any Queue Size up to
+ * it, and a split ring needs no power of two, so nothing here assumes one.
+ */
+#define VIRTQ_NUM_MAX 256
+/* Segments one chain may carry (direct plus indirect), see virtq_pop(). */
+#define VIRTQ_SEG_MAX VIRTQ_NUM_MAX
+
+/* Ring layout sizes and alignments (2.7, table "Virtqueue Part Alignment"). */
+#define VIRTQ_DESC_SIZE   16
+#define VIRTQ_DESC_ALIGN  16
+#define VIRTQ_AVAIL_ALIGN 2
+#define VIRTQ_USED_ALIGN  4
+
+/* elem->err: per-buffer problems (the request fails, the queue lives). */
+#define VIRTQ_EBUF_ADDR   1u  /* a buffer is not wholly inside guest RAM */
+#define VIRTQ_EBUF_ORDER  2u  /* a readable buffer follows a writable one */
+
+struct virtq_elem {
+	uint16_t head;        /* descriptor index to return in the used ring */
+	uint16_t nr_out;      /* leading device-readable segments */
+	uint16_t nr_in;       /* then device-writable segments */
+	uint16_t nr;          /* nr_out + nr_in */
+	bool last_writable;   /* the last segment is device-writable */
+	unsigned err;         /* VIRTQ_EBUF_* */
+	uint64_t out_bytes, in_bytes;
+	/* iov_base is NULL for a segment whose address was refused. */
+	struct iovec iov[VIRTQ_SEG_MAX];
+};
+
+/* Refusals and traffic, one counter per kind (README "Stats"). */
+struct virtq_stats {
+	uint64_t popped, pushed;
+	uint64_t notify_checks, notify_suppressed;
+	/* structure: the queue breaks */
+	uint64_t err_ring_addr;      /* rings outside RAM or misaligned at QueueReady */
+	uint64_t err_avail_idx;      /* avail.idx moved more than the queue size */
+	uint64_t err_head;           /* head index >= queue size */
+	uint64_t err_next;           /* next index out of range */
+	uint64_t err_chain_len;      /* loop, or chain longer than allowed */
+	uint64_t err_indirect;       /* bad indirect table (len, addr, flags, feature) */
+	uint64_t err_indirect_nested;
+	/* per buffer: the request fails */
+	uint64_t err_buf_addr;
+	uint64_t err_buf_order;
+};
+
+struct vring_desc;
+
+struct virtq {
+	const struct guest_mem *mem;
+	uint16_t num;                /* Queue Size chosen by the driver */
+	bool event_idx;              /* VIRTIO_F_RING_EVENT_IDX negotiated */
+	bool indirect;               /* VIRTIO_F_RING_INDIRECT_DESC negotiated */
+	bool ready;                  /* started: rings mapped */
+	bool broken;                 /* structure error seen: no more pops */
+	bool notify_enabled;         /* what we last told the driver */
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+
+	/* Host views of the rings, valid while ready. */
+	struct vring_desc *desc;
+	uint16_t *avail;             /* flags, idx, ring[num], used_event */
+	uint16_t *used;              /* flags, idx, {u32 id, u32 len}[num], avail_event */
+
+	uint16_t last_avail_idx;     /* next avail entry to consume */
+	uint16_t shadow_avail_idx;   /* avail.idx as last read */
+	uint16_t used_idx;           /* next used entry to fill (our copy of used.idx) */
+	uint16_t signalled_used;     /* used_idx when we last decided to notify */
+	bool signalled_used_valid;
+
+	struct virtq_stats st;
+};
+
+/* Zero the queue and bind it to guest memory (no rings yet). */
+void virtq_init(struct virtq *q, const struct guest_mem *mem);
+
+/*
+ * Map the rings at q->desc_gpa/avail_gpa/used_gpa for q->num entries.
+ * -EINVAL (counted, queue broken) when any ring is outside guest RAM,
+ * misaligned, or num is 0 / above VIRTQ_NUM_MAX.
+ */
+int virtq_start(struct virtq *q, bool event_idx, bool indirect);
+
+/* Forget everything (device reset); stats are kept. */
+void virtq_reset(struct virtq *q);
+
+/* Does the driver have buffers we have not popped?  (Polling hook.) */
+bool virtq_has_avail(struct virtq *q);
+
+/*
+ * Take the next available chain.  Returns 1 with *e filled, 0 when the
+ * ring is empty, -EIO when the ring structure is broken (the queue is
+ * then marked broken and every later call returns -EIO).
+ */
+int virtq_pop(struct virtq *q, struct virtq_elem *e);
+
+/* Return a chain to the driver: used entry, then used.idx (published). */
+void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
+
+/*
+ * After one or more virtq_push(): does the driver want an interrupt?
+ * Honours VRING_AVAIL_F_NO_INTERRUPT or, with EVENT_IDX, used_event.
+ * Call once per batch: it remembers what it has signalled.
+ */
+bool virtq_should_notify(struct virtq *q);
+
+/*
+ * Ask the driver to kick (enable) or not to (disable) when it adds
+ * buffers: VIRTQ_USED_F_NO_NOTIFY, or avail_event with EVENT_IDX.  When
+ * enabling, returns true if buffers arrived meanwhile (the caller must
+ * drain again: the race of seed 002); false otherwise.
+ */
+bool virtq_set_notification(struct virtq *q, bool enable);
+
+/* Bytes needed for each ring of a queue of num entries (2.7). */
+static inline uint64_t virtq_desc_bytes(unsigned num)  { return (uint64_t)VIRTQ_DESC_SIZE * num; }
+static inline uint64_t virtq_avail_bytes(unsigned num) { return 6 + 2ull * num; }
+static inline uint64_t virtq_used_bytes(unsigned num)  { return 6 + 8ull * num; }
+
+#endif

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line parsing: sizes, numbers, both getopt forms, and refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "../../vmm/config.h"
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+	(void)state;
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("256M", &v), 0);
+	assert_int_equal(v, 256ULL << 20);
+	assert_int_equal(parse_size("2g", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(parse_size("64MiB", &v), 0);
+	assert_int_equal(v, 64ULL << 20);
+	assert_int_equal(parse_size("1KB", &v), 0);
+	assert_int_equal(v, 1024);
+	assert_int_equal(parse_size("", &v), -EINVAL);
+	assert_int_equal(parse_size("M", &v), -EINVAL);
+	assert_int_equal(parse_size("-1M", &v), -EINVAL);
+	assert_int_equal(parse_size(" 1M", &v), -EINVAL);
+	assert_int_equal(parse_size("12X", &v), -EINVAL);
+	assert_int_equal(parse_size("1MX", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999999999999", &v), -EINVAL);
+	assert_int_equal(parse_size("17179869184G", &v), -EINVAL); /* 2^34 G overflows */
+}
+
+static void test_parse_uint(void **state)
+{
+	uint64_t v;
+	(void)state;
+	assert_int_equal(parse_uint("4", 1, 64, &v), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(parse_uint("0", 1, 64, &v), -EINVAL);
+	assert_int_equal(parse_uint("65", 1, 64, &v), -EINVAL);
+	assert_int_equal(parse_uint("2x", 1, 64, &v), -EINVAL);
+	assert_int_equal(parse_uint("-2", 0, 64, &v), -EINVAL);
+	assert_int_equal(parse_uint("+2", 0, 64, &v), -EINVAL);
+}
+
+static int parse(struct config *c, const char **args)
+{
+	char *argv[32];
+	int argc = 0;
+	argv[argc++] = (char *)"pollvm";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return config_parse(c, argc, argv);
+}
+
+static void test_config_ok(void **state)
+{
+	struct config c;
+	(void)state;
+	const char *a1[] = { "--kernel", "vmlinux", "--mem=512M", "--cpus", "2", "--timeout=1.5",
+			     "--cmdline", "console=ttyS0", "--boot", "pvh", NULL };
+	assert_int_equal(parse(&c, a1), 0);
+	assert_string_equal(c.kernel, "vmlinux");
+	assert_int_equal(c.mem, 512ULL << 20);
+	assert_int_equal(c.cpus, 2);
+	assert_true(c.timeout > 1.49 && c.timeout < 1.51);
+	assert_string_equal(c.cmdline, "console=ttyS0");
+	assert_int_equal(c.boot, BOOT_PREF_PVH);
+
+	const char *a2[] = { "--kernel=k", NULL };
+	assert_int_equal(parse(&c, a2), 0);
+	assert_int_equal(c.mem, 256ULL << 20);
+	assert_int_equal(c.cpus, 1);
+	assert_null(c.cmdline);
+	assert_int_equal(c.timeout, 0);
+}
+
+static void test_config_bad(void **state)
+{
+	struct config c;
+	(void)state;
+	const char *bad[][6] = {
+		{ NULL },                                   /* no --kernel */
+		{ "--kernel", "k", "--mem", "lots", NULL },
+		{ "--kernel", "k", "--mem", "16M", NULL },  /* below the minimum */
+		{ "--kernel", "k", "--mem", "67108865", NULL }, /* not page sized */
+		{ "--kernel", "k", "--cpus", "0", NULL },
+		{ "--kernel", "k", "--cpus", "65", NULL },
+		{ "--kernel", "k", "--timeout", "0", NULL },
+		{ "--kernel", "k", "--timeout", "nan", NULL },
+		{ "--kernel", "k", "--boot", "uefi", NULL },
+		{ "--kernel", "k", "--frobnicate", NULL },
+		{ "--kernel", "k", "stray", NULL },
+		{ "--kernel", NULL },                       /* missing value */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse(&c, bad[i]), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_config_ok),
+		cmocka_unit_test(test_config_bad),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

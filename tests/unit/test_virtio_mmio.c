@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/* virtio-mmio v2 registers: identity, features, status machine, queue set-up, ISR. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "../../devices/virtio_mmio.h"
+#include "vq_driver.h"
+
+#define DEV_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_EVENT_IDX) | \
+		      (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | (1ULL << 9))
+
+struct fake_dev {
+	unsigned activates, resets, notifies, last_notify;
+	uint8_t cfg[8];
+};
+
+struct fx {
+	struct drv d;
+	struct virtq vqs[2];
+	struct virtio_mmio t;
+	struct fake_dev dev;
+	int irqfd;
+};
+
+static void fd_config_read(void *dev, uint32_t off, void *data, unsigned len)
+{
+	struct fake_dev *f = dev;
+	memcpy(data, f->cfg + off, len);
+}
+
+static void fd_config_write(void *dev, uint32_t off, const void *data, unsigned len)
+{
+	struct fake_dev *f = dev;
+	memcpy(f->cfg + off, data, len);
+}
+
+static void fd_notify(void *dev, unsigned q) { struct fake_dev *f = dev; f->notifies++; f->last_notify = q; }
+static void fd_activate(void *dev) { ((struct fake_dev *)dev)->activates++; }
+static void fd_reset(void *dev) { ((struct fake_dev *)dev)->resets++; }
+
+static const struct virtio_dev_ops fake_ops = {
+	.config_read = fd_config_read,
+	.config_write = fd_config_write,
+	.notify = fd_notify,
+	.activate = fd_activate,
+	.reset = fd_reset,
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	drv_init(&f->d, 16);
+	f->irqfd = eventfd(0, EFD_NONBLOCK);
+	for (int i = 0; i < 8; i++)
+		f->dev.cfg[i] = (uint8_t)(0x10 + i);
+	if (virtio_mmio_init(&f->t, "test", 2, DEV_FEATURES, &fake_ops, &f->dev, f->vqs, 2,
+			     sizeof(f->dev.cfg), &f->d.mem, f->irqfd))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	virtio_mmio_destroy(&f->t);
+	close(f->irqfd);
+	drv_free(&f->d);
+	free(f);
+	return 0;
+}
+
+static uint32_t rd(struct fx *f, uint64_t off)
+{
+	uint32_t v;
+	virtio_mmio_bus_ops.read(&f->t, off, &v, 4);
+	return v;
+}
+
+static void wr(struct fx *f, uint64_t off, uint32_t v)
+{
+	virtio_mmio_bus_ops.write(&f->t, off, &v, 4);
+}
+
+static uint64_t irqs(struct fx *f)
+{
+	uint64_t v = 0;
+	if (read(f->irqfd, &v, 8) != 8)
+		return 0;
+	return v;
+}
+
+/* The Linux driver's order: ACK, DRIVER, features, FEATURES_OK. */
+static void negotiate(struct fx *f, uint64_t feat)
+{
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				  VIRTIO_STATUS_FEATURES_OK);
+}
+
+static void setup_queue(struct fx *f, unsigned q)
+{
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, q);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, 16);
+	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)f->d.desc);
+	wr(f, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(f->d.desc >> 32));
+	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)f->d.avail);
+	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)f->d.used);
+	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+}
+
+#define STATUS_ALL (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
+		    VIRTIO_STATUS_DRIVER_OK)
+
+static void bring_up(struct fx *f)
+{
+	negotiate(f, DEV_FEATURES);
+	setup_queue(f, 0);
+	wr(f, VIRTIO_MMIO_STATUS, STATUS_ALL);
+}
+
+static void test_identity(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(rd(f, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(rd(f, VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_ID), 2);
+	assert_int_equal(rd(f, VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
+	assert_int_equal(rd(f, VIRTIO_MMIO_SHM_LEN_HIGH), 0xffffffffu);
+}
+
+static void test_device_features(void **state)
+{
+	struct fx *f = *state;
+	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)DEV_FEATURES);
+	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), 1);
+	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
+	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+}
+
+static void test_negotiate_ok(void **state)
+{
+	struct fx *f = *state;
+	negotiate(f, DEV_FEATURES);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xb);
+	assert_int_equal(f->t.driver_features, DEV_FEATURES);
+	assert_int_equal(f->t.st.features_refused, 0);
+}
+
+static void test_features_need_version1(void **state)
+{
+	struct fx *f = *state;
+	negotiate(f, 1ULL << 9);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);     /* FEATURES_OK not granted */
+	assert_int_equal(f->t.st.features_refused, 1);
+}
+
+static void test_features_not_offered(void **state)
+{
+	struct fx *f = *state;
+	negotiate(f, DEV_FEATURES | (1ULL << 5));
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	assert_int_equal(f->t.st.features_refused, 1);
+}
+
+static void test_features_write_order(void **state)
+{
+	struct fx *f = *state;
+	/* Before DRIVER: ignored. */
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
+	assert_int_equal(f->t.driver_features, 0);
+	assert_int_equal(f->t.st.bad_writes, 1);
+	negotiate(f, DEV_FEATURES);
+	/* After FEATURES_OK: frozen. */
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 0);
+	assert_int_equal(f->t.driver_features, DEV_FEATURES);
+	assert_int_equal(f->t.st.bad_writes, 2);
+}
+
+static void test_queue_before_features_ok(void **state)
+{
+	struct fx *f = *state;
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	setup_queue(f, 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_false(f->vqs[0].ready);
+	assert_int_equal(f->vqs[0].desc_gpa, 0);
+	assert_int_equal(f->t.st.bad_writes, 8); /* num, 6 addresses, ready */
+}
+
+static void test_bring_up(void **state)
+{
+	struct fx *f = *state;
+	bring_up(f);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xf);
+	assert_int_equal(f->dev.activates, 1);
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 1);
+	assert_true(f->vqs[0].ready);
+	assert_true(f->vqs[0].event_idx);
+	assert_true(f->vqs[0].indirect);
+	assert_int_equal(f->vqs[0].num, 16);
+	assert_int_equal(f->vqs[0].desc_gpa, f->d.desc);
+	assert_int_equal(f->vqs[0].used_gpa, f->d.used);
+	assert_true(virtio_mmio_live(&f->t));
+	assert_int_equal(f->t.st.bad_writes, 0);
+}
+
+static void test_queue_after_driver_ok(void **state)
+{
+	struct fx *f = *state;
+	bring_up(f);
+	uint64_t bw = f->t.st.bad_writes;
+	setup_queue(f, 1);                       /* set-up after DRIVER_OK */
+	assert_false(f->vqs[1].ready);
+	assert_int_equal(f->t.st.bad_writes, bw + 8);
+	/* A live queue cannot be stopped without reset. */
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_READY, 0);
+	assert_true(f->vqs[0].ready);
+	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
+	assert_int_equal(f->vqs[0].desc_gpa, f->d.desc);
+}
+
+static void test_queue_num(void **state)
+{
+	struct fx *f = *state;
+	negotiate(f, DEV_FEATURES);
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_NUM_MAX);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, 12);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, VIRTQ_NUM_MAX * 2);
+	assert_int_equal(f->vqs[0].num, VIRTQ_NUM_MAX);
+	assert_int_equal(f->t.st.bad_writes, 3);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, 8);
+	assert_int_equal(f->vqs[0].num, 8);
+	/* A queue that does not exist. */
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 2);
+	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 0);
+	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(f->t.st.bad_writes, 4);
+}
+
+static void test_queue_rings_outside_ram(void **state)
+{
+	struct fx *f = *state;
+	negotiate(f, DEV_FEATURES);
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, 16);
+	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, 0xd0001000u);   /* our own MMIO window */
+	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)f->d.avail);
+	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)f->d.used);
+	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET,
+			 VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(f->t.st.needs_reset, 1);
+	assert_int_equal(irqs(f), 0); /* no DRIVER_OK yet: no config interrupt */
+	/* DRIVER_OK now does not make it live. */
+	wr(f, VIRTIO_MMIO_STATUS, STATUS_ALL);
+	assert_false(virtio_mmio_live(&f->t));
+}
+
+static void test_status_rules(void **state)
+{
+	struct fx *f = *state;
+	/* DRIVER_OK without FEATURES_OK: refused. */
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	assert_int_equal(f->dev.activates, 0);
+	/* Clearing a bit without reset: refused. */
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	/* The driver cannot set DEVICE_NEEDS_RESET. */
+	wr(f, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	assert_int_equal(f->t.st.bad_writes, 2);
+	/* FAILED may be set. */
+	wr(f, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_FAILED);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x83);
+}
+
+static void test_reset_drops_state(void **state)
+{
+	struct fx *f = *state;
+	bring_up(f);
+	virtio_mmio_raise(&f->t, VIRTIO_MMIO_INT_VRING);
+	f->vqs[0].last_avail_idx = 7;
+	wr(f, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(f->dev.resets, 1);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(f->t.driver_features, 0);
+	assert_int_equal(f->t.queue_sel, 0);
+	assert_false(f->vqs[0].ready);
+	assert_int_equal(f->vqs[0].last_avail_idx, 0);
+	assert_int_equal(f->vqs[0].desc_gpa, 0);
+	assert_int_equal(f->vqs[0].num, VIRTQ_NUM_MAX);
+	assert_false(virtio_mmio_live(&f->t));
+	assert_int_equal(f->t.st.resets, 1);
+	/* And the device comes up again. */
+	bring_up(f);
+	assert_true(virtio_mmio_live(&f->t));
+	assert_int_equal(f->dev.activates, 2);
+}
+
+static void test_interrupt_status_ack(void **state)
+{
+	struct fx *f = *state;
+	bring_up(f);
+	virtio_mmio_raise(&f->t, VIRTIO_MMIO_INT_VRING);
+	virtio_mmio_raise(&f->t, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(irqs(f), 2);
+	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), 1);
+	wr(f, VIRTIO_MMIO_INTERRUPT_ACK, 1);
+	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	/* needs_reset after DRIVER_OK: config interrupt, once. */
+	virtio_mmio_needs_reset(&f->t);
+	virtio_mmio_needs_reset(&f->t);
+	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	assert_int_equal(irqs(f), 1);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xf | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_false(virtio_mmio_live(&f->t));
+	assert_int_equal(f->t.st.needs_reset, 1);
+}
+
+static void test_bad_access_width(void **state)
+{
+	struct fx *f = *state;
+	uint16_t v16 = 0xffff;
+	uint8_t v8 = 0xff;
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_MAGIC_VALUE, &v16, 2);
+	assert_int_equal(v16, 0);
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_MAGIC_VALUE + 1, &v8, 1);
+	assert_int_equal(v8, 0);
+	uint32_t v = 0;
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_VERSION + 2, &v, 4);
+	v16 = VIRTIO_STATUS_ACKNOWLEDGE;
+	virtio_mmio_bus_ops.write(&f->t, VIRTIO_MMIO_STATUS, &v16, 2);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(f->t.st.bad_access, 4);
+	/* Read-only registers and holes refuse writes. */
+	wr(f, VIRTIO_MMIO_MAGIC_VALUE, 0);
+	wr(f, 0x0f0, 1);
+	assert_int_equal(f->t.st.bad_writes, 2);
+	assert_int_equal(rd(f, 0x0f0), 0);
+}
+
+static void test_config_space(void **state)
+{
+	struct fx *f = *state;
+	uint8_t b;
+	uint16_t h;
+	uint32_t w;
+	uint64_t q = 0;
+
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_CONFIG + 1, &b, 1);
+	assert_int_equal(b, 0x11);
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_CONFIG + 2, &h, 2);
+	assert_int_equal(h, 0x1312);
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_CONFIG + 4, &w, 4);
+	assert_int_equal(w, 0x17161514);
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_CONFIG, &q, 8);
+	assert_int_equal(q, 0x1716151413121110ULL);
+	/* Past the end: zeroes, counted. */
+	w = 0xffffffff;
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_CONFIG + 6, &w, 4);
+	assert_int_equal(w, 0);
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_CONFIG + 0x80, &w, 4);
+	assert_int_equal(w, 0);
+	assert_int_equal(f->t.st.bad_access, 2);
+	b = 0x99;
+	virtio_mmio_bus_ops.write(&f->t, VIRTIO_MMIO_CONFIG + 7, &b, 1);
+	assert_int_equal(f->dev.cfg[7], 0x99);
+	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG_GENERATION), 0);
+	virtio_mmio_config_changed(&f->t);
+	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG_GENERATION), 1);
+}
+
+static void test_queue_notify_bus(void **state)
+{
+	struct fx *f = *state;
+	bring_up(f);
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	assert_int_equal(f->dev.notifies, 1);
+	assert_int_equal(f->dev.last_notify, 1);
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 2);   /* no such queue */
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0xffffffff);
+	assert_int_equal(f->dev.notifies, 1);
+	assert_int_equal(f->t.st.bus_notifies, 3);
+	assert_int_equal(f->t.st.bad_writes, 2);
+}
+
+static void test_init_requires_version1(void **state)
+{
+	(void)state;
+	struct virtio_mmio t;
+	struct guest_mem m = { 0 };
+	assert_int_equal(virtio_mmio_init(&t, "x", 2, 1ULL << 9, &fake_ops, NULL, NULL, 0, 0, &m, -1),
+			 -EINVAL);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_identity),
+		T(test_device_features),
+		T(test_negotiate_ok),
+		T(test_features_need_version1),
+		T(test_features_not_offered),
+		T(test_features_write_order),
+		T(test_queue_before_features_ok),
+		T(test_bring_up),
+		T(test_queue_after_driver_ok),
+		T(test_queue_num),
+		T(test_queue_rings_outside_ram),
+		T(test_status_rules),
+		T(test_reset_drops_state),
+		T(test_interrupt_status_ack),
+		T(test_bad_access_width),
+		T(test_config_space),
+		T(test_queue_notify_bus),
+		cmocka_unit_test(test_init_requires_version1),
+	};
+	return cmocka_run_group_tests_name("virtio_mmio", tests, NULL, NULL);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A minimal split-ring DRIVER over fake guest memory, for tests: it lays
+ * out the three rings, writes descriptors (well-formed or not), publishes
+ * heads and reads the used ring, the way a guest would.
+ */
+#ifndef POLLVM_TESTS_VQ_DRIVER_H
+#define POLLVM_TESTS_VQ_DRIVER_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../vmm/guest_mem.h"
+
+/* Guest RAM starts above 0 so that "below RAM" is testable too. */
+#define DRV_RAM_GPA  0x100000ULL
+#define DRV_RAM_SIZE (1ULL << 20)
+
+struct drv {
+	struct guest_mem mem;
+	uint8_t *ram;
+	uint16_t num;
+	uint64_t desc, avail, used;   /* ring GPAs */
+	uint64_t brk;                 /* bump allocator for buffers */
+	uint16_t avail_idx, last_used;
+};
+
+static inline void *drv_hva(struct drv *d, uint64_t gpa)
+{
+	return d->ram + (gpa - DRV_RAM_GPA);
+}
+
+static inline uint64_t drv_alloc(struct drv *d, uint64_t len, uint64_t align)
+{
+	uint64_t a = (d->brk + align - 1) & ~(align - 1);
+	d->brk = a + len;
+	if (d->brk > DRV_RAM_GPA + DRV_RAM_SIZE)
+		abort();
+	return a;
+}
+
+static inline void drv_init(struct drv *d, uint16_t num)
+{
+	memset(d, 0, sizeof(*d));
+	d->ram = aligned_alloc(4096, DRV_RAM_SIZE);
+	memset(d->ram, 0, DRV_RAM_SIZE);
+	gmem_add(&d->mem, DRV_RAM_GPA, DRV_RAM_SIZE, d->ram);
+	d->num = num;
+	d->brk = DRV_RAM_GPA;
+	d->desc = drv_alloc(d, 16ull * num, 16);
+	d->avail = drv_alloc(d, 6 + 2ull * num, 2);
+	d->used = drv_alloc(d, 6 + 8ull * num, 4);
+	d->brk = DRV_RAM_GPA + 0x10000; /* buffers from 64 KiB on */
+}
+
+static inline void drv_free(struct drv *d)
+{
+	free(d->ram);
+	d->ram = NULL;
+}
+
+static inline void drv_desc(struct drv *d, uint16_t i, uint64_t addr, uint32_t len,
+			    uint16_t flags, uint16_t next)
+{
+	uint8_t *p = drv_hva(d, d->desc + 16ull * i);
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(p + 14, &next, 2);
+}
+
+/* Write a descriptor into an indirect table at gpa. */
+static inline void drv_idesc(struct drv *d, uint64_t table, uint16_t i, uint64_t addr,
+			     uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint8_t *p = drv_hva(d, table + 16ull * i);
+	memcpy(p, &addr, 8);
+	memcpy(p + 8, &len, 4);
+	memcpy(p + 12, &flags, 2);
+	memcpy(p + 14, &next, 2);
+}
+
+static inline uint16_t *drv_avail16(struct drv *d, unsigned word)
+{
+	return (uint16_t *)drv_hva(d, d->avail + 2ull * word);
+}
+
+static inline void drv_set_avail_idx(struct drv *d, uint16_t idx)
+{
+	d->avail_idx = idx;
+	__atomic_store_n(drv_avail16(d, 1), idx, __ATOMIC_RELEASE);
+}
+
+static inline void drv_publish(struct drv *d, uint16_t head)
+{
+	*drv_avail16(d, 2 + (d->avail_idx & (d->num - 1))) = head;
+	drv_set_avail_idx(d, (uint16_t)(d->avail_idx + 1));
+}
+
+static inline void drv_set_avail_flags(struct drv *d, uint16_t f) { *drv_avail16(d, 0) = f; }
+static inline void drv_set_used_event(struct drv *d, uint16_t v) { *drv_avail16(d, 2 + d->num) = v; }
+
+static inline uint16_t drv_used_flags(struct drv *d) { return *(uint16_t *)drv_hva(d, d->used); }
+static inline uint16_t drv_used_idx(struct drv *d)
+{
+	return __atomic_load_n((uint16_t *)drv_hva(d, d->used + 2), __ATOMIC_ACQUIRE);
+}
+static inline uint16_t drv_avail_event(struct drv *d)
+{
+	return *(uint16_t *)drv_hva(d, d->used + 4 + 8ull * d->num);
+}
+
+/* Next used entry, if any: 1 and id/len, else 0. */
+static inline int drv_get_used(struct drv *d, uint32_t *id, uint32_t *len)
+{
+	if (drv_used_idx(d) == d->last_used)
+		return 0;
+	uint8_t *e = drv_hva(d, d->used + 4 + 8ull * (d->last_used & (d->num - 1)));
+	memcpy(id, e, 4);
+	memcpy(len, e + 4, 4);
+	d->last_used++;
+	return 1;
+}
+
+#endif

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+#include "vm.h"
+#include "boot.h"
+#include "log.h"
+#include "stats.h"
+#include "vcpu.h"
+#include "../firmware/layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+double ts_ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* Read a whole regular file; one-line error naming opt and path. */
+static int read_file(const char *opt, const char *path, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	uint8_t *b;
+	size_t got = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pv_err("%s %s: %s", opt, path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pv_err("%s %s: not a regular file", opt, path);
+		r = -EINVAL;
+		goto out;
+	}
+	if (st.st_size == 0) {
+		pv_err("%s %s: the file is empty", opt, path);
+		r = -EINVAL;
+		goto out;
+	}
+	b = malloc((size_t)st.st_size);
+	if (!b) {
+		pv_err("%s %s: out of memory for %lld bytes", opt, path, (long long)st.st_size);
+		r = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pv_err("%s %s: read failed: %s", opt, path, n ? strerror(errno) : "file shrank");
+			free(b);
+			r = -EIO;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	*buf = b;
+	*len = got;
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+int vm_prepare(struct vm *vm, const struct config *cfg)
+{
+	char err[256];
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+	vm->cfg = cfg;
+	vm->exit_efd = -1;
+	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+	vm->nr_vcpus = cfg->cpus;
+	vm->ram_size = cfg->mem;
+	vm->low_size = cfg->mem < LOW_RAM_END ? cfg->mem : LOW_RAM_END;
+	vm->high_size = cfg->mem - vm->low_size;
+
+	r = read_file("--kernel", cfg->kernel, &vm->kernel_img, &vm->kernel_len);
+	if (r)
+		return r;
+	r = loader_probe(vm->kernel_img, vm->kernel_len, cfg->boot, &vm->ki, err, sizeof(err));
+	if (r) {
+		pv_err("--kernel %s: %s", cfg->kernel, err);
+		return r;
+	}
+	if (vm->ki.load_end > vm->low_size) {
+		pv_err("--kernel %s needs RAM up to %llu MiB; --mem is %llu MiB", cfg->kernel,
+		       (unsigned long long)(vm->ki.load_end >> 20) + 1,
+		       (unsigned long long)(cfg->mem >> 20));
+		return -EINVAL;
+	}
+	if (cfg->initrd) {
+		r = read_file("--initrd", cfg->initrd, &vm->initrd_img, &vm->initrd_len);
+		if (r)
+			return r;
+		if (!boot_initrd_addr(vm->low_size, vm->ki.load_end, vm->ki.initrd_max, vm->initrd_len)) {
+			pv_err("--initrd %s (%zu MiB) does not fit in guest RAM above the kernel; raise --mem",
+			       cfg->initrd, vm->initrd_len >> 20);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
+{
+	int expected = 0;
+	va_list ap;
+
+	if (!atomic_compare_exchange_strong(&vm->exit_claimed, &expected, 1))
+		return;
+	vm->exit_status = status;
+	va_start(ap, fmt);
+	vsnprintf(vm->exit_why, sizeof(vm->exit_why), fmt, ap);
+	va_end(ap);
+	/* vCPUs stop re-entering the guest; the main thread kicks the rest. */
+	atomic_store(&vm->stopping, true);
+	uint64_t one = 1;
+	if (write(vm->exit_efd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow with one write; nothing to do. */
+	}
+}
+
+static void vm_sysdev_exit(void *opaque, int status, const char *why)
+{
+	vm_request_exit(opaque, status, "%s", why);
+}
+
+static void vm_sysdev_marker(void *opaque)
+{
+	struct vm *vm = opaque;
+	struct timespec now;
+	bool expected = false;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!atomic_compare_exchange_strong(&vm->marker_seen, &expected, true))
+		return;
+	vm->marker_ms = ts_ms_between(&vm->t_start, &now);
+	pv_info("guest init reached after %.1f ms", vm->marker_ms);
+}
+
+static const struct sysdev_ops vm_sysdev_ops = {
+	.exit = vm_sysdev_exit,
+	.marker = vm_sysdev_marker,
+};
+
+static void vm_irq_set_level(void *opaque, unsigned gsi, int level)
+{
+	struct vm *vm = opaque;
+
+	kvm_irq_line(&vm->kvm, gsi, level);
+}
+
+static int vm_create_memory(struct vm *vm)
+{
+	int r;
+
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		pv_err("cannot map %llu MiB of guest RAM: %s",
+		       (unsigned long long)(vm->ram_size >> 20), strerror(errno));
+		return -ENOMEM;
+	}
+	/* Hints only: THP cuts EPT/NPT misses; children (none today) need no copy. */
+	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+	madvise(vm->ram, vm->ram_size, MADV_DONTFORK);
+
+	r = kvm_set_memory(&vm->kvm, 0, vm->low_size, vm->ram);
+	if (!r)
+		r = gmem_add(&vm->mem, 0, vm->low_size, vm->ram);
+	if (!r && vm->high_size) {
+		r = kvm_set_memory(&vm->kvm, HIGH_RAM_START, vm->high_size, vm->ram + vm->low_size);
+		if (!r)
+			r = gmem_add(&vm->mem, HIGH_RAM_START, vm->high_size, vm->ram + vm->low_size);
+	}
+	if (r)
+		pv_err("registering guest RAM with KVM: %s", strerror(-r));
+	return r;
+}
+
+static int vm_create_devices(struct vm *vm)
+{
+	struct irq_line uart_irq = { .set_level = vm_irq_set_level, .opaque = vm, .gsi = IRQ_UART0 };
+	int r = 0;
+
+	uart8250_init(&vm->uart, STDOUT_FILENO, uart_irq);
+	cmos_init(&vm->cmos);
+	vm->sysdev = (struct sysdev){ .ops = &vm_sysdev_ops, .opaque = vm };
+
+	r |= bus_register(&vm->pio, 0x3f8, 8, &uart8250_ops, &vm->uart, "uart0");
+	r |= bus_register(&vm->pio, CMOS_PORT, 2, &cmos_ops, &vm->cmos, "cmos");
+	r |= bus_register(&vm->pio, DEBUG_EXIT_PORT, 4, &sysdev_exit_port_ops, &vm->sysdev, "debug-exit");
+	r |= bus_register(&vm->pio, I8042_DATA_PORT, I8042_CMD_PORT - I8042_DATA_PORT + 1,
+			  &sysdev_i8042_ops, &vm->sysdev, "i8042");
+	r |= bus_register(&vm->pio, RST_CNT_PORT, 1, &sysdev_rstcnt_ops, &vm->sysdev, "rst-cnt");
+	r |= bus_register(&vm->pio, POST_PORT, 1, &sysdev_sink_ops, &vm->sysdev, "post");
+	r |= bus_register(&vm->mmio, SYSDEV_ADDR, SYSDEV_SIZE, &sysdev_mmio_ops, &vm->sysdev, "sysdev");
+	if (r) {
+		pv_err("internal error: platform device ranges overlap");
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int vm_build_cmdline(struct vm *vm, struct cmdline *c)
+{
+	const char *base = vm->cfg->cmdline ? vm->cfg->cmdline : BOOT_DEFAULT_CMDLINE;
+
+	cmdline_init(c, CMDLINE_MAX);
+	if (cmdline_append(c, base)) {
+		pv_err("--cmdline is longer than the guest's %u-byte limit", CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm)
+{
+	struct cmdline cmdline;
+	char err[256];
+	int r;
+
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	vm->exit_efd = eventfd(0, EFD_CLOEXEC);
+	if (vm->exit_efd < 0)
+		return -errno;
+
+	r = vm_build_cmdline(vm, &cmdline);
+	if (r)
+		return r;
+	r = kvm_create(&vm->kvm);
+	if (r)
+		return r;
+	r = vm_create_memory(vm);
+	if (r)
+		return r;
+	r = vm_create_devices(vm);
+	if (r)
+		return r;
+
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		r = vcpu_create(&vm->vcpus[i], vm, i);
+		if (r)
+			return r;
+	}
+
+	r = boot_setup(vm, &cmdline, err, sizeof(err));
+	if (r) {
+		pv_err("%s", err);
+		return r;
+	}
+	return 0;
+}
+
+/* Console input: raw keystrokes to the UART, Ctrl-C still a signal. */
+struct tty_state {
+	bool raw;
+	struct termios saved;
+};
+
+static void tty_raw(struct tty_state *t)
+{
+	struct termios tio;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->saved) < 0)
+		return;
+	tio = t->saved;
+	tio.c_lflag &= (tcflag_t)~(ICANON | ECHO);
+	tio.c_iflag &= (tcflag_t)~(ICRNL | IXON);
+	tio.c_cc[VMIN] = 1;
+	tio.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) == 0)
+		t->raw = true;
+}
+
+static void tty_restore(struct tty_state *t)
+{
+	if (t->raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+}
+
+static int vm_arm_timeout(double secs)
+{
+	struct itimerspec its = { 0 };
+	int fd;
+
+	if (secs <= 0)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9);
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1;
+	timerfd_settime(fd, 0, &its, NULL);
+	return fd;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct tty_state tty = { 0 };
+	sigset_t set;
+	int sfd, tfd, r;
+
+	/* The main thread takes SIGINT/SIGTERM/SIGUSR1 through a signalfd;
+	 * every thread starts with them (and the vCPU kick) blocked. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, vcpu_kick_signal());
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, vcpu_kick_signal());
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	tfd = vm_arm_timeout(vm->cfg->timeout);
+	tty_raw(&tty);
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		r = vcpu_start(&vm->vcpus[i]);
+		if (r) {
+			vm_request_exit(vm, EXIT_GUEST_CRASH, "cannot start vCPU %u thread: %s", i, strerror(-r));
+			break;
+		}
+	}
+
+	while (!atomic_load(&vm->exit_claimed)) {
+		struct pollfd p[4] = {
+			{ .fd = vm->exit_efd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = tfd, .events = POLLIN },
+			{ .fd = tty.raw ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			vm_request_exit(vm, EXIT_GUEST_CRASH, "poll: %s", strerror(errno));
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGUSR1)
+					stats_print(vm, stderr);
+				else
+					vm_request_exit(vm, EXIT_GUEST_RESET, "stopped by %s",
+							si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+			}
+		}
+		if (p[2].revents & POLLIN)
+			vm_request_exit(vm, EXIT_TIMEOUT, "timeout: the guest ran for %g s", vm->cfg->timeout);
+		if (p[3].revents & POLLIN) {
+			uint8_t buf[64];
+			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n > 0)
+				uart8250_receive(&vm->uart, buf, (unsigned)n);
+		}
+	}
+
+	atomic_store(&vm->stopping, true);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].started = false;
+	}
+	tty_restore(&tty);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+
+	if (vm->exit_status != 0 || !vm->cfg->quiet)
+		pv_info("%s (exit status %d)", vm->exit_why, vm->exit_status);
+	if (!vm->cfg->quiet)
+		stats_print(vm, stderr);
+	if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path))
+		pv_err("--stats %s: cannot write: %s", vm->cfg->stats_path, strerror(errno));
+	return vm->exit_status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->vcpus) {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i].fd >= 0)
+				vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+	}
+	kvm_destroy(&vm->kvm);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->exit_efd >= 0)
+		close(vm->exit_efd);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	free(vm->kernel_img);
+	free(vm->initrd_img);
+}
