@@ -76,6 +76,9 @@ check: deps
 clean:
 	rm -rf $(BUILD)
 
+# Sub-makefiles of self-contained parts (the blkbench guest, fuzzers, ...).
+-include $(sort $(wildcard guest/*/*.mk tests/*/*.mk))
+
 .SECONDARY:
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)

@@ -10,6 +10,24 @@
 #include "loader.h"
 
 #define CONFIG_MAX_CPUS 64
+#define CONFIG_MAX_DISKS 16      /* fits the virtio-mmio window and IRQ list */
+#define CONFIG_MAX_IOTHREADS 16
+#define CONFIG_MAX_QUEUES 16
+
+enum disk_cache { DISK_CACHE_NONE, DISK_CACHE_WRITEBACK };
+
+struct disk_cfg {
+	const char *path;
+	bool ro;
+	enum disk_cache cache;   /* default none: O_DIRECT, no host page cache */
+	unsigned num_queues;     /* default 1 */
+	const char *iothread;    /* id, or NULL: the default IOThread */
+	const char *serial;      /* GET_ID string, or NULL: derived from the file */
+};
+
+struct iothread_cfg {
+	const char *id;
+};
 #define CONFIG_MIN_MEM  (32ULL << 20)
 #define CONFIG_MAX_MEM  (1ULL << 40)
 
@@ -22,6 +40,10 @@ struct config {
 	double timeout;          /* seconds; 0 = none */
 	enum boot_pref boot;
 	const char *stats_path;  /* JSON counters at exit, or NULL */
+	struct disk_cfg disks[CONFIG_MAX_DISKS];
+	unsigned nr_disks;
+	struct iothread_cfg iothreads[CONFIG_MAX_IOTHREADS];
+	unsigned nr_iothreads;
 	bool quiet;
 };
 
@@ -33,6 +55,13 @@ int config_parse(struct config *cfg, int argc, char **argv);
 
 /* "256M", "1G", "4096" (bytes) -> bytes; -EINVAL unless the whole string parses. */
 int parse_size(const char *s, uint64_t *out);
+/*
+ * Split "k1=v1,k2=v2" in place (s is modified): calls fn(key, value, arg)
+ * for each pair; a pair without '=' gets value NULL.  Stops at the first
+ * non-zero return and returns it.
+ */
+int parse_kv_list(char *s, int (*fn)(const char *k, const char *v, void *arg), void *arg);
+
 /* A decimal unsigned integer in [min, max]. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

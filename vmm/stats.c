@@ -36,6 +36,7 @@ void stats_print(const struct vm *vm, FILE *f)
 	}
 	fprintf(f, "pollvm: stats uart0: tx_bytes=%llu rx_bytes=%llu\n",
 		(unsigned long long)vm->uart.tx_bytes, (unsigned long long)vm->uart.rx_bytes);
+	disks_stats_print(&vm->disks, f);
 }
 
 int stats_write_json(const struct vm *vm, const char *path)
@@ -77,8 +78,10 @@ int stats_write_json(const struct vm *vm, const char *path)
 			(unsigned long long)s->mmio_unclaimed, (unsigned long long)s->intr,
 			(unsigned long long)s->other);
 	}
-	fprintf(f, "\n  ],\n  \"uart0\": {\"tx_bytes\": %llu, \"rx_bytes\": %llu}\n}\n",
+	fprintf(f, "\n  ],\n  \"uart0\": {\"tx_bytes\": %llu, \"rx_bytes\": %llu},\n",
 		(unsigned long long)vm->uart.tx_bytes, (unsigned long long)vm->uart.rx_bytes);
+	disks_stats_json(&vm->disks, f);
+	fprintf(f, "\n}\n");
 
 	if (fflush(f) || fsync(fileno(f)) || ferror(f)) {
 		int e = errno;

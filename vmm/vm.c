@@ -114,7 +114,7 @@ int vm_prepare(struct vm *vm, const struct config *cfg)
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return disks_open(&vm->disks, cfg);
 }
 
 void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
@@ -224,8 +224,9 @@ static int vm_build_cmdline(struct vm *vm, struct cmdline *c)
 	const char *base = vm->cfg->cmdline ? vm->cfg->cmdline : BOOT_DEFAULT_CMDLINE;
 
 	cmdline_init(c, CMDLINE_MAX);
-	if (cmdline_append(c, base)) {
-		pv_err("--cmdline is longer than the guest's %u-byte limit", CMDLINE_MAX - 1);
+	if (cmdline_append(c, base) || disks_cmdline(&vm->disks, c)) {
+		pv_err("--cmdline is longer than the guest's %u-byte limit with the devices' entries",
+		       CMDLINE_MAX - 1);
 		return -E2BIG;
 	}
 	return 0;
@@ -253,6 +254,9 @@ int vm_create(struct vm *vm)
 	if (r)
 		return r;
 	r = vm_create_devices(vm);
+	if (r)
+		return r;
+	r = disks_create(&vm->disks, vm);
 	if (r)
 		return r;
 
@@ -339,7 +343,11 @@ int vm_run(struct vm *vm)
 	tfd = vm_arm_timeout(vm->cfg->timeout);
 	tty_raw(&tty);
 
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+	/* IOThreads first: a driver's reset waits for them to quiesce its queues. */
+	r = disks_start(&vm->disks);
+	if (r)
+		vm_request_exit(vm, EXIT_GUEST_CRASH, "cannot start the IOThreads");
+	for (unsigned i = 0; i < vm->nr_vcpus && !r; i++) {
 		r = vcpu_start(&vm->vcpus[i]);
 		if (r) {
 			vm_request_exit(vm, EXIT_GUEST_CRASH, "cannot start vCPU %u thread: %s", i, strerror(-r));
@@ -388,6 +396,8 @@ int vm_run(struct vm *vm)
 			pthread_join(vm->vcpus[i].thread, NULL);
 		vm->vcpus[i].started = false;
 	}
+	/* No vCPU can queue more work: let in-flight I/O finish, flush, stop. */
+	disks_stop(&vm->disks);
 	tty_restore(&tty);
 	if (tfd >= 0)
 		close(tfd);
@@ -411,6 +421,7 @@ void vm_destroy(struct vm *vm)
 				vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	disks_destroy(&vm->disks);
 	kvm_destroy(&vm->kvm);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);

@@ -11,6 +11,7 @@
 
 #include "bus.h"
 #include "config.h"
+#include "disks.h"
 #include "guest_mem.h"
 #include "kvm.h"
 #include "loader.h"
@@ -31,6 +32,8 @@ struct vm {
 	struct uart8250 uart;
 	struct cmos cmos;
 	struct sysdev sysdev;
+
+	struct vm_disks disks;
 
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+#include "disks.h"
+#include "log.h"
+#include "vm.h"
+#include "../firmware/layout.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * IOAPIC pins for virtio-mmio devices: the ISA lines no platform device
+ * uses (0 timer, 1 keyboard, 2 cascade, 3/4 serial, 8 RTC), then 16-23.
+ * The MP table declares every pin edge-triggered, active high (ISA bus
+ * default), which is what an irqfd without a resample fd delivers.
+ */
+static const unsigned disk_gsis[] = { 5, 6, 7, 9, 10, 11, 12, 13, 14, 15,
+				      16, 17, 18, 19, 20, 21, 22, 23 };
+
+_Static_assert(CONFIG_MAX_DISKS <= sizeof(disk_gsis) / sizeof(disk_gsis[0]), "IRQ per disk");
+_Static_assert(CONFIG_MAX_DISKS <= VIRTIO_MMIO_MAX, "MMIO slot per disk");
+
+int disks_open(struct vm_disks *ds, const struct config *cfg)
+{
+	char err[256];
+
+	memset(ds, 0, sizeof(*ds));
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		struct vm_disk *d = &ds->d[i];
+		const struct disk_cfg *c = &cfg->disks[i];
+		int r;
+
+		d->cfg = c;
+		d->irqfd = -1;
+		for (unsigned q = 0; q < BLK_MAX_QUEUES; q++)
+			d->kick_fds[q] = -1;
+		snprintf(d->name, sizeof(d->name), "vd%c", 'a' + i);
+		d->base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE;
+		d->gsi = disk_gsis[i];
+		r = blk_file_open(&d->file, c->path, c->ro,
+				  c->cache == DISK_CACHE_NONE ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK,
+				  err, sizeof(err));
+		if (r) {
+			pv_err("--disk %s", err);
+			return r;
+		}
+		d->file_open = true;
+		ds->nr++;
+		if (d->file.direct_refused)
+			pv_info("%s: %s refuses O_DIRECT: cache=none falls back to the page cache",
+				d->name, c->path);
+		if (c->serial) {
+			snprintf(d->serial, sizeof(d->serial), "%s", c->serial);
+		} else {
+			/* Derived from the file's identity: stable across runs, 20 bytes. */
+			struct stat st;
+			fstat(d->file.fd, &st);
+			snprintf(d->serial, sizeof(d->serial), "pv%06llx%012llx",
+				 (unsigned long long)st.st_dev & 0xffffff,
+				 (unsigned long long)st.st_ino & 0xffffffffffffULL);
+		}
+	}
+	return 0;
+}
+
+int disks_cmdline(const struct vm_disks *ds, struct cmdline *c)
+{
+	for (unsigned i = 0; i < ds->nr; i++) {
+		/* Linux virtio_mmio.c vm_cmdline_set(): <size>@<base>:<irq> */
+		if (cmdline_appendf(c, "virtio_mmio.device=%llu@0x%llx:%u",
+				    (unsigned long long)VIRTIO_MMIO_SIZE,
+				    (unsigned long long)ds->d[i].base, ds->d[i].gsi))
+			return -E2BIG;
+	}
+	return 0;
+}
+
+static struct iothread *disks_iothread_for(struct vm_disks *ds, const struct config *cfg,
+					   const char *id)
+{
+	/* ds->t[0 .. nr_iothreads-1] are the named ones, the last the default. */
+	for (unsigned i = 0; id && i < cfg->nr_iothreads; i++)
+		if (!strcmp(cfg->iothreads[i].id, id))
+			return &ds->t[i];
+	return &ds->t[cfg->nr_iothreads];
+}
+
+/*
+ * Kicks: one eventfd per queue, registered on QueueNotify.  With a single
+ * queue a zero-length ioeventfd without datamatch matches any write to
+ * the register, which is what lets VMX handle it on the fast-MMIO path
+ * (no instruction decode); with several queues each needs its datamatch.
+ */
+static int disk_wire_kicks(struct vm_disk *d, struct vm *vm, unsigned nq)
+{
+	bool any_len = ioctl(vm->kvm.sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD_ANY_LENGTH) > 0;
+
+	for (unsigned q = 0; q < nq; q++) {
+		struct kvm_ioeventfd io = {
+			.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+			.fd = d->kick_fds[q],
+		};
+		if (nq == 1 && any_len) {
+			io.len = 0;
+			d->ioeventfd_kind = "any-length";
+		} else {
+			io.len = 4;
+			io.datamatch = q;
+			io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+			d->ioeventfd_kind = "datamatch";
+		}
+		if (ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0) {
+			int r = -errno;
+			pv_err("%s: KVM_IOEVENTFD on queue %u: %s", d->name, q, strerror(errno));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int disks_create(struct vm_disks *ds, struct vm *vm)
+{
+	const struct config *cfg = vm->cfg;
+	char err[256];
+	int r;
+
+	if (ds->nr == 0)
+		return 0;
+	/* The named IOThreads, then the default one (only started if used). */
+	for (unsigned i = 0; i <= cfg->nr_iothreads; i++) {
+		const char *id = i < cfg->nr_iothreads ? cfg->iothreads[i].id : "default";
+		r = iothread_init(&ds->t[i], id, err, sizeof(err));
+		if (r) {
+			pv_err("%s", err);
+			return r;
+		}
+		ds->nr_t++;
+	}
+
+	for (unsigned i = 0; i < ds->nr; i++) {
+		struct vm_disk *d = &ds->d[i];
+		unsigned nq = d->cfg->num_queues;
+
+		d->t = disks_iothread_for(ds, cfg, d->cfg->iothread);
+		d->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (d->irqfd < 0)
+			return -errno;
+		for (unsigned q = 0; q < nq; q++) {
+			d->kick_fds[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (d->kick_fds[q] < 0)
+				return -errno;
+		}
+		blk_file_bind(&d->file, &d->t->uring);
+		struct blk_params p = {
+			.capacity = d->file.size / VIRTIO_BLK_SECTOR,
+			/* O_DIRECT's offset alignment is the smallest block the guest may use. */
+			.blk_size = d->file.direct ? d->file.off_align : VIRTIO_BLK_SECTOR,
+			.ro = d->cfg->ro,
+			.discard = d->file.can_punch && !d->cfg->ro,
+			.write_zeroes = d->file.can_punch && !d->cfg->ro,
+			.writeback = true,
+			.num_queues = nq,
+			.serial = d->serial,
+		};
+		r = blk_init(&d->blk, d->name, &p, &vm->mem, d->irqfd, d->kick_fds,
+			     &blk_uring_ops, &d->file);
+		if (r) {
+			pv_err("%s: cannot create the virtio-blk device: %s", d->name, strerror(-r));
+			return r;
+		}
+		d->blk_ready = true;
+		r = blk_attach(&d->blk, &d->t->loop);
+		if (r)
+			return r;
+		r = bus_register(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, &virtio_mmio_bus_ops,
+				 &d->blk.t, d->name);
+		if (r)
+			return r;
+		r = disk_wire_kicks(d, vm, nq);
+		if (r)
+			return r;
+		struct kvm_irqfd irqfd = { .fd = (uint32_t)d->irqfd, .gsi = d->gsi };
+		if (ioctl(vm->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0) {
+			r = -errno;
+			pv_err("%s: KVM_IRQFD on GSI %u: %s", d->name, d->gsi, strerror(errno));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static bool disks_iothread_used(const struct vm_disks *ds, const struct iothread *t)
+{
+	for (unsigned i = 0; i < ds->nr; i++)
+		if (ds->d[i].t == t)
+			return true;
+	return false;
+}
+
+int disks_start(struct vm_disks *ds)
+{
+	for (unsigned i = 0; i < ds->nr_t; i++) {
+		if (!disks_iothread_used(ds, &ds->t[i]) && i == ds->nr_t - 1)
+			continue; /* the default IOThread serves nobody */
+		int r = iothread_start(&ds->t[i]);
+		if (r) {
+			pv_err("cannot start IOThread %s: %s", ds->t[i].id, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+void disks_stop(struct vm_disks *ds)
+{
+	for (unsigned i = 0; i < ds->nr_t; i++) {
+		iothread_stop(&ds->t[i]);
+		if (ds->t[i].flush_errors)
+			pv_err("IOThread %s: %llu files failed to flush at exit", ds->t[i].id,
+			       (unsigned long long)ds->t[i].flush_errors);
+	}
+}
+
+void disks_destroy(struct vm_disks *ds)
+{
+	for (unsigned i = 0; i < CONFIG_MAX_DISKS; i++) {
+		struct vm_disk *d = &ds->d[i];
+		if (d->blk_ready)
+			blk_destroy(&d->blk);
+		if (d->file_open)
+			blk_file_close(&d->file);
+		for (unsigned q = 0; q < BLK_MAX_QUEUES; q++)
+			if (d->kick_fds[q] > 0)
+				close(d->kick_fds[q]);
+		if (d->irqfd > 0)
+			close(d->irqfd);
+		d->blk_ready = d->file_open = false;
+	}
+	for (unsigned i = 0; i < ds->nr_t; i++)
+		iothread_destroy(&ds->t[i]);
+	ds->nr_t = 0;
+}
+
+/* Print "name=value" for each per-queue counter; one table keeps stderr and JSON in step. */
+#define BLK_QUEUE_COUNTERS(X) \
+	X(kicks) X(batches) X(requests) X(reads) X(writes) X(flushes) X(get_ids) \
+	X(discards) X(write_zeroes) X(unsupported) X(bytes_read) X(bytes_written) \
+	X(irqs) X(irqs_suppressed) X(throttled) X(err_no_status) X(err_buf) \
+	X(err_header) X(err_len) X(err_range) X(err_ro) X(err_io) X(err_ring)
+
+#define VIRTQ_COUNTERS(X) \
+	X(popped) X(pushed) X(notify_checks) X(notify_suppressed) X(err_ring_addr) \
+	X(err_avail_idx) X(err_head) X(err_next) X(err_chain_len) X(err_indirect) \
+	X(err_indirect_nested) X(err_buf_addr) X(err_buf_order)
+
+#define MMIO_COUNTERS(X) \
+	X(reg_reads) X(reg_writes) X(bad_access) X(bad_writes) X(bus_notifies) \
+	X(isr_reads) X(acks) X(resets) X(features_refused) X(needs_reset)
+
+#define URING_COUNTERS(X) \
+	X(submits) X(sqes) X(cqes) X(short_io) X(eagain) X(bounces) X(errors) X(fsyncs) X(sq_full)
+
+#define LOOP_COUNTERS(X) \
+	X(iterations) X(waits) X(wakeups) X(events) X(polls) X(poll_hits) X(deferred)
+
+void disks_stats_print(const struct vm_disks *ds, FILE *f)
+{
+	for (unsigned i = 0; i < ds->nr; i++) {
+		const struct vm_disk *d = &ds->d[i];
+		struct blk_queue_stats s;
+		blk_stats_total(&d->blk, &s);
+		fprintf(f, "pollvm: stats %s: requests=%llu reads=%llu writes=%llu flushes=%llu "
+			"kicks=%llu batches=%llu irqs=%llu irqs_suppressed=%llu errors=%llu\n",
+			d->name, (unsigned long long)s.requests, (unsigned long long)s.reads,
+			(unsigned long long)s.writes, (unsigned long long)s.flushes,
+			(unsigned long long)s.kicks, (unsigned long long)s.batches,
+			(unsigned long long)d->blk.irq_writes, (unsigned long long)s.irqs_suppressed,
+			(unsigned long long)(s.err_no_status + s.err_buf + s.err_header + s.err_len +
+					     s.err_range + s.err_ro + s.err_io + s.err_ring));
+	}
+	for (unsigned i = 0; i < ds->nr_t; i++) {
+		const struct iothread *t = &ds->t[i];
+		if (!t->started && !t->loop.st.iterations)
+			continue;
+		fprintf(f, "pollvm: stats iothread-%s: wakeups=%llu events=%llu io_uring_submits=%llu "
+			"cqes=%llu cpu_ms=%.1f\n", t->id,
+			(unsigned long long)t->loop.st.wakeups, (unsigned long long)t->loop.st.events,
+			(unsigned long long)t->uring.st.submits, (unsigned long long)t->uring.st.cqes,
+			(double)t->cpu_ns / 1e6);
+	}
+}
+
+#define JSON_U64(name) fprintf(f, "%s\"" #name "\": %llu", sep, (unsigned long long)s->name), sep = ", ";
+
+static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct virtq_stats *vs)
+{
+	const char *sep = "";
+	{
+		const struct blk_queue_stats *s = bs;
+		BLK_QUEUE_COUNTERS(JSON_U64)
+	}
+	{
+		const struct virtq_stats *s = vs;
+		VIRTQ_COUNTERS(JSON_U64)
+	}
+}
+
+void disks_stats_json(const struct vm_disks *ds, FILE *f)
+{
+	fprintf(f, "  \"disks\": [");
+	for (unsigned i = 0; i < ds->nr; i++) {
+		const struct vm_disk *d = &ds->d[i];
+		const char *sep = "";
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"gsi\": %u, \"base\": %llu, \"iothread\": \"%s\", "
+			"\"ioeventfd\": \"%s\", \"irq_writes\": %llu, \"o_direct\": %s,\n     \"transport\": {",
+			i ? "," : "", d->name, d->gsi, (unsigned long long)d->base, d->t ? d->t->id : "",
+			d->ioeventfd_kind ? d->ioeventfd_kind : "", (unsigned long long)d->blk.irq_writes,
+			d->file.direct ? "true" : "false");
+		{
+			const struct virtio_mmio_stats *s = &d->blk.t.st;
+			MMIO_COUNTERS(JSON_U64)
+		}
+		fprintf(f, "},\n     \"queues\": [");
+		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
+			fprintf(f, "%s\n      {\"index\": %u, ", q ? "," : "", q);
+			json_queue(f, &d->blk.q[q].st, &d->blk.vqs[q].st);
+			fprintf(f, "}");
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, "\n  ],\n  \"iothreads\": [");
+	for (unsigned i = 0, n = 0; i < ds->nr_t; i++) {
+		const struct iothread *t = &ds->t[i];
+		const char *sep = "";
+		if (!t->started && !t->loop.st.iterations)
+			continue;
+		fprintf(f, "%s\n    {\"id\": \"%s\", \"cpu_ns\": %llu, \"loop\": {", n++ ? "," : "",
+			t->id, (unsigned long long)t->cpu_ns);
+		{
+			const struct evloop_stats *s = &t->loop.st;
+			LOOP_COUNTERS(JSON_U64)
+		}
+		fprintf(f, "}, \"io_uring\": {");
+		sep = "";
+		{
+			const struct uring_stats *s = &t->uring.st;
+			URING_COUNTERS(JSON_U64)
+		}
+		fprintf(f, "}}");
+	}
+	fprintf(f, "\n  ]");
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine's virtio-blk disks and the IOThreads that run them: files
+ * opened and checked first (vm_prepare), then devices placed in the
+ * virtio-mmio window, their QueueNotify registers wired to ioeventfds and
+ * their interrupt lines to irqfds, so that requests and completions never
+ * pass through a vCPU thread.
+ */
+#ifndef POLLVM_VMM_DISKS_H
+#define POLLVM_VMM_DISKS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "iothread.h"
+#include "../devices/blk.h"
+#include "../devices/blk_uring.h"
+#include "../firmware/cmdline.h"
+
+struct vm;
+
+struct vm_disk {
+	char name[8];              /* vda, vdb, ... as Linux will call them */
+	const struct disk_cfg *cfg;
+	struct blk_file file;
+	bool file_open;
+	struct blk blk;
+	bool blk_ready;
+	struct iothread *t;
+	uint64_t base;             /* guest-physical base of its registers */
+	unsigned gsi;
+	int irqfd;
+	int kick_fds[BLK_MAX_QUEUES];
+	char serial[24];
+	const char *ioeventfd_kind; /* how kicks are wired, for the log/stats */
+};
+
+struct vm_disks {
+	struct vm_disk d[CONFIG_MAX_DISKS];
+	unsigned nr;
+	struct iothread t[CONFIG_MAX_IOTHREADS + 1];
+	unsigned nr_t;
+};
+
+/* Open every --disk file (bad input: one line, -errno). */
+int disks_open(struct vm_disks *ds, const struct config *cfg);
+/* virtio_mmio.device=... for each disk. */
+int disks_cmdline(const struct vm_disks *ds, struct cmdline *c);
+/* After KVM and guest memory exist: devices, IOThreads, ioeventfds, irqfds. */
+int disks_create(struct vm_disks *ds, struct vm *vm);
+int disks_start(struct vm_disks *ds);
+/* Drain in-flight I/O, flush, join the IOThreads. */
+void disks_stop(struct vm_disks *ds);
+void disks_destroy(struct vm_disks *ds);
+
+void disks_stats_print(const struct vm_disks *ds, FILE *f);
+void disks_stats_json(const struct vm_disks *ds, FILE *f);
+
+#endif
