@@ -6,6 +6,7 @@
 #   make deps       install what is missing (apt-get, idempotent)
 #   make clean
 
+SHELL   := /bin/bash
 CC      ?= gcc
 BUILD   := build
 VERSION := 0.1
@@ -71,6 +72,7 @@ check-vm: all guests-mini
 
 check: deps
 	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-vm
 
 clean:

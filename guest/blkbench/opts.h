@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blkbench's job, from its kernel command line (README.md "Options").
+ * Pure parsing, no hardware: this file also builds on the host for tests.
+ */
+#ifndef BLKBENCH_OPTS_H
+#define BLKBENCH_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum bb_rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
+enum bb_completion { COMPLETION_POLL, COMPLETION_IRQ };
+
+#define BB_MAX_DEVS   32
+#define BB_MAX_QUEUES 16      /* pollvm's BLK_MAX_QUEUES */
+#define BB_MAX_QD     256     /* per queue; a queue never has more than 256 entries here */
+#define BB_MAX_BS     (4u << 20)
+
+/* One virtio_mmio.device=<size>@<base>:<irq>[:<id>] (Linux virtio_mmio.c vm_cmdline_set). */
+struct bb_mmio_dev {
+	uint64_t base, size;
+	uint32_t irq;
+};
+
+struct bb_opts {
+	enum bb_rw rw;
+	uint32_t bs;              /* bytes, a multiple of 512 */
+	uint32_t qd;              /* requests in flight per queue */
+	uint32_t secs;            /* timed run; 0 when only ios= was given */
+	uint64_t ios;             /* stop after this many I/Os; 0: no limit */
+	uint32_t queues;
+	bool verify;
+	bool prefill;             /* verify: write the pattern over the region first */
+	bool event_idx;           /* offer to negotiate VIRTIO_F_EVENT_IDX (default on) */
+	enum bb_completion completion;
+	uint64_t tsc_khz;         /* required: 0 means missing */
+	uint32_t dev;             /* index among the virtio-blk devices found */
+	uint64_t size;            /* job region in bytes; 0: the whole disk */
+	uint64_t seed;
+	uint32_t rwmixread;       /* randrw: percentage of reads */
+	unsigned nr_devs;
+	struct bb_mmio_dev devs[BB_MAX_DEVS];
+};
+
+/*
+ * Parse a command line into *o (defaults first).  Returns 0, or -1 with a
+ * one-line reason in err.  Linux's own words (console=, panic=, module.x=,
+ * bare flags) are ignored; any other unknown key is an error so a typo
+ * cannot silently run the wrong benchmark.
+ */
+int bb_parse_opts(const char *cmdline, struct bb_opts *o, char *err, size_t errlen);
+
+const char *bb_rw_name(enum bb_rw rw);
+
+static inline bool bb_rw_random(enum bb_rw rw) { return rw >= RW_RANDREAD; }
+static inline bool bb_rw_reads(enum bb_rw rw)
+{
+	return rw == RW_READ || rw == RW_RANDREAD || rw == RW_RANDRW;
+}
+static inline bool bb_rw_writes(enum bb_rw rw)
+{
+	return rw == RW_WRITE || rw == RW_RANDWRITE || rw == RW_RANDRW;
+}
+
+#endif
