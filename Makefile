@@ -67,11 +67,11 @@ run: deps all
 check-unit: $(UNIT_BINS)
 	@scripts/run-unit $(UNIT_BINS)
 
-check-vm: all guests-mini
+check-vm: all guests-mini blkbench
 	@tests/integration/run
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-unit blkbench-test
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-vm
 

@@ -29,15 +29,14 @@ pvh_entry:
 
 	lgdt gdt_ptr
 
-	/* Long mode, SDM 3A 9.8.5: PAE, CR3, EFER.LME, then CR0.PG.
-	 * EFER.SCE too, for SYSCALL/SYSRET (the CPL3 <-> CPL0 call). */
+	/* Long mode, SDM 3A 9.8.5: PAE, CR3, EFER.LME, then CR0.PG. */
 	movl $CR4_PAE, %eax
 	movl %eax, %cr4
 	movl $pml4, %eax
 	movl %eax, %cr3
 	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $(EFER_LME | EFER_SCE), %eax
+	orl $EFER_LME, %eax
 	wrmsr
 	movl $(CR0_PG | CR0_NE | CR0_ET | CR0_MP | CR0_PE), %eax
 	movl %eax, %cr0
@@ -53,7 +52,7 @@ long_entry:
 	movl %eax, %fs
 	movl %eax, %gs
 	movq $kstack_top, %rsp
-	call kmain              /* cpu.c: TSS, IDT, SYSCALL MSRs */
+	call kmain              /* cpu.c: TSS, IDT */
 	/* Drop to CPL3 for good: the whole benchmark runs there (main.c). */
 	movl pvh_start_info, %edi
 	movq $user_main, %rsi

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The CPU state blkbench's CPL3 loop needs, set once at boot: a TSS (the
- * stack an interrupt or exception from CPL3 switches to), the IDT, and
- * the SYSCALL MSRs.  Paging and the GDT are static (paging.S, boot.S).
+ * stack an interrupt or exception from CPL3 switches to) and the IDT.
+ * Paging and the GDT are static (paging.S, boot.S).
  */
 #include "kernel.h"
 #include "x86.h"
@@ -31,19 +31,16 @@ struct idt_gate {
 
 /* Gate type 0xe: interrupt gate (clears IF); P=1; DPL 0 (not callable with INT n from CPL3). */
 #define GATE_INTR       0x8e
+/* The same with DPL 3: INT 0x80 from CPL3 may use it (SDM 3A 6.12.1.1). */
+#define GATE_INTR_USER  0xee
 /* Available 64-bit TSS, P=1 (SDM 3A 3.5, table 3-2: type 9). */
 #define DESC_TSS        0x89
 
 extern uint64_t gdt[GDT_ENTRIES];
-extern char trap_stubs[], kstack_top[], syscall_entry[];
+extern char trap_stubs[], kstack_top[];
 
 static struct tss tss;
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
 
 static void tss_init(void)
 {
@@ -70,26 +67,18 @@ static void idt_init(void)
 	for (unsigned v = 0; v < 256; v++) {
 		uint64_t a = (uint64_t)trap_stubs + 16 * v;   /* entry.S: 16 bytes per stub */
 		idt[v] = (struct idt_gate){
-			.off_lo = a & 0xffff, .sel = GDT_KERNEL_CS, .type_attr = GATE_INTR,
+			.off_lo = a & 0xffff, .sel = GDT_KERNEL_CS,
+			.type_attr = v == VEC_SYSCALL ? GATE_INTR_USER : GATE_INTR,
 			.off_mid = (a >> 16) & 0xffff, .off_hi = a >> 32,
 		};
 	}
 	__asm__ volatile("lidt %0" : : "m"(ptr));
 }
 
-static void syscall_init(void)
-{
-	/* SDM 2B "SYSCALL"/"SYSRET": kernel CS in STAR[47:32], the user base in STAR[63:48]. */
-	wrmsr(MSR_STAR, ((uint64_t)GDT_USER_BASE << 48) | ((uint64_t)GDT_KERNEL_CS << 32));
-	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
-	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC);
-}
-
 void kmain(void)
 {
 	tss_init();
 	idt_init();
-	syscall_init();
 	/* The 8259s may deliver on vectors 0-15 if a VMM routes them: mask them. */
 	pic_mask_all();
 	/* CR4 was written whole in boot.S (PAE only): TSD is clear, RDTSC works at CPL3. */

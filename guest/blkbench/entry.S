@@ -2,8 +2,8 @@
 /*
  * The ways between CPL3 and CPL0:
  *   enter_user     CPL0 -> CPL3 once, with IRETQ (SDM 3A 6.14.3 frame)
- *   syscall_entry  CPL3 -> CPL0 by SYSCALL, back by SYSRETQ (SDM 2B)
- *   trap_stubs     exceptions and interrupts through the IDT
+ *   trap_stubs     exceptions, interrupts and the INT 0x80 system call
+ *                  through the IDT, back with IRETQ (sys.h says why not SYSCALL)
  * Each path is a handful of instructions: they run emulated under PVM.
  */
 #include "x86.h"
@@ -25,29 +25,6 @@ enter_user:
 	pushq $(GDT_USER_CS | USER_RPL)         /* CS */
 	pushq %rsi                              /* RIP */
 	iretq
-
-/*
- * SYSCALL: RCX = user RIP, R11 = user RFLAGS, RSP still the user's
- * (SDM 2B "SYSCALL"); FMASK cleared IF/TF/DF/AC.  One CPU and no
- * preemption, so a plain variable holds the user stack pointer.
- * Convention: RAX = number, RDI/RSI/RDX = arguments, RAX = result;
- * RCX, R8-R11 are clobbered (user wrappers in sys.h say so).
- */
-	.globl syscall_entry
-syscall_entry:
-	movq %rsp, user_rsp(%rip)
-	movq $kstack_top, %rsp
-	pushq %rcx
-	pushq %r11
-	movq %rdx, %rcx
-	movq %rsi, %rdx
-	movq %rdi, %rsi
-	movq %rax, %rdi
-	call sys_dispatch                       /* kernel.c */
-	popq %r11
-	popq %rcx
-	movq user_rsp(%rip), %rsp
-	sysretq
 
 /*
  * 256 IDT stubs, 16 bytes apart (cpu.c computes trap_stubs + 16 * vector).
@@ -92,8 +69,3 @@ trap_common:
 	popq %rax
 	addq $16, %rsp                          /* vector, error code */
 	iretq
-
-	.bss
-	.p2align 3
-user_rsp:
-	.quad 0

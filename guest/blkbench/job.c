@@ -437,8 +437,10 @@ unsigned job_run(const struct bb_opts *o, struct blkdev *b)
 	if (o->verify)
 		uprintf("blkbench: verify: %lu sectors checked, %lu bad in %lu request(s)\n",
 			E.verified, E.bad_sectors, E.bad_ios);
-	if (is1.irqs_in_user || is1.isr_zero || is1.spurious)
-		uprintf("blkbench: note: irqs_in_user=%lu isr_zero=%lu spurious=%lu\n",
-			is1.irqs_in_user, is1.isr_zero, is1.spurious);
+	sys_irq_stats(&is1);
+	uprintf("blkbench: cpl0: irqs=%lu irqs_in_user=%lu isr_zero=%lu isr_config=%lu spurious=%lu "
+		"waits=%lu halts=%lu calls_via_ud=%lu\n",
+		is1.irqs, is1.irqs_in_user, is1.isr_zero, is1.isr_config, is1.spurious, is1.waits,
+		is1.halts, is1.ud_syscalls);
 	return E.io_errors || E.bad_sectors ? EXIT_IO : EXIT_OK;
 }

@@ -113,8 +113,28 @@ static const char *const exc_names[NR_EXCEPTIONS] = {
 	"#MC machine check", "#XM SIMD FP", "#VE virtualization", "#CP control protection",
 };
 
+/*
+ * Is this #UD a system call?  PVM does not deliver software interrupts
+ * (INT n, INT3) through the IDT: it raises #UD at the instruction
+ * instead.  The user wrappers only ever use INT 0x80 (CD 80), so a #UD
+ * from CPL3 on those two bytes is the call PVM did not deliver.
+ */
+static int ud_is_syscall(const struct trap_frame *f)
+{
+	const uint8_t *ip = (const uint8_t *)f->rip;
+	return (f->cs & 3) == USER_RPL && ip[0] == 0xcd && ip[1] == VEC_SYSCALL;
+}
+
 void trap(struct trap_frame *f)
 {
+	if (f->vector == VEC_SYSCALL || (f->vector == VEC_UD && ud_is_syscall(f))) {
+		if (f->vector == VEC_UD) {
+			f->rip += 2;   /* a fault returns to the instruction; skip it */
+			st.ud_syscalls++;
+		}
+		f->rax = (uint64_t)sys_dispatch((long)f->rax, (long)f->rdi, (long)f->rsi, (long)f->rdx);
+		return;
+	}
 	if (f->vector == VEC_VIRTIO) {
 		virtio_irq(f);
 		return;

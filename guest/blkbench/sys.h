@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The calls the CPL3 benchmark makes into its CPL0 part (kernel.c), by
- * SYSCALL (entry.S).  Under PVM only CPL0 may touch I/O ports, and only
- * CPL0 may HLT, so printing, ending the VM and sleeping until an
- * interrupt go through here; everything else stays at CPL3.
+ * INT 0x80 through a DPL 3 interrupt gate.  Under PVM only CPL0 may touch
+ * I/O ports, and only CPL0 may HLT, so printing, ending the VM and
+ * sleeping until an interrupt go through here; everything else stays at
+ * CPL3.
+ *
+ * Why not SYSCALL: under PVM it jumps to LSTAR but the code there still
+ * cannot do port I/O (OUT raises #GP with the user CS in the frame).  Why
+ * INT 0x80 works there anyway: PVM turns it into a #UD, which it does
+ * deliver through the IDT, and trap() recognises the CD 80 bytes.
  */
 #ifndef BLKBENCH_SYS_H
 #define BLKBENCH_SYS_H
@@ -34,18 +40,14 @@ struct irq_stats {
 	uint64_t spurious;      /* LAPIC spurious vector */
 	uint64_t waits;         /* SYS_WAIT_IRQ calls */
 	uint64_t halts;         /* HLTs in them */
+	uint64_t ud_syscalls;   /* calls that arrived as #UD (PVM: see kernel.c) */
 };
 
 static inline long syscall3(long nr, long a1, long a2, long a3)
 {
-	long ret;
-	/* SYSCALL clobbers RCX (return RIP) and R11 (RFLAGS); the C code behind
-	 * it may clobber every caller-saved register. */
-	__asm__ volatile("syscall"
-			 : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3)
-			 : "a"(nr)
-			 : "rcx", "r8", "r9", "r10", "r11", "memory");
-	return ret;
+	/* entry.S trap_common restores every register but RAX, the result. */
+	__asm__ volatile("int $0x80" : "+a"(nr) : "D"(a1), "S"(a2), "d"(a3) : "memory");
+	return nr;
 }
 
 static inline void sys_write(const char *s, unsigned long len) { syscall3(SYS_WRITE, (long)s, (long)len, 0); }
