@@ -48,6 +48,7 @@ struct uring_ctx {
 	unsigned queued;        /* SQEs prepared, not yet submitted */
 	unsigned inflight;      /* SQEs not yet completed */
 	bool has_fallocate;
+	bool restricted;        /* IORING_REGISTER_RESTRICTIONS in force */
 	struct evloop *loop;
 	struct evloop_handler h;
 	struct evloop_defer unplug;

@@ -196,6 +196,7 @@ static void usage(FILE *f)
 		"  --iothread id=ID  an IOThread for disks to name (one default otherwise)\n"
 		"  --timeout SECS    end the VM after SECS seconds, exit status 124\n"
 		"  --stats FILE      write counters as JSON at exit\n"
+		"  --sandbox on|off  seccomp filters on vCPU and IOThread threads (default on)\n"
 		"  --quiet           no counter summary on stderr at exit\n"
 		"  --help, --version\n"
 		"exit status: guest reset 0; exit device (v<<1)|1; bad input 2;\n"
@@ -204,7 +205,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMEOUT,
-       OPT_BOOT, OPT_STATS, OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_DISK, OPT_IOTHREAD };
+       OPT_BOOT, OPT_STATS, OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_DISK, OPT_IOTHREAD,
+       OPT_SANDBOX };
 
 static const struct option options[] = {
 	{ "kernel",  required_argument, NULL, OPT_KERNEL },
@@ -217,6 +219,7 @@ static const struct option options[] = {
 	{ "stats",   required_argument, NULL, OPT_STATS },
 	{ "disk",    required_argument, NULL, OPT_DISK },
 	{ "iothread", required_argument, NULL, OPT_IOTHREAD },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "quiet",   no_argument,       NULL, OPT_QUIET },
 	{ "help",    no_argument,       NULL, OPT_HELP },
 	{ "version", no_argument,       NULL, OPT_VERSION },
@@ -237,6 +240,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem = 256ULL << 20;
 	cfg->cpus = 1;
+	cfg->sandbox = true;
 	opterr = 0; /* we print our own one-line errors */
 	optind = 1;
 
@@ -308,6 +312,10 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			cfg->nr_iothreads++;
 			break;
 		}
+		case OPT_SANDBOX:
+			if (parse_onoff(optarg, &cfg->sandbox))
+				return bad("--sandbox", optarg, "is not on or off");
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			return 1;

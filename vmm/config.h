@@ -45,6 +45,7 @@ struct config {
 	struct iothread_cfg iothreads[CONFIG_MAX_IOTHREADS];
 	unsigned nr_iothreads;
 	bool quiet;
+	bool sandbox;            /* seccomp on vCPU and IOThread threads (default on) */
 };
 
 /*

@@ -207,7 +207,8 @@ int disks_start(struct vm_disks *ds)
 			continue; /* the default IOThread serves nobody */
 		int r = iothread_start(&ds->t[i]);
 		if (r) {
-			pv_err("cannot start IOThread %s: %s", ds->t[i].id, strerror(-r));
+			pv_err("cannot start IOThread %s: %s%s", ds->t[i].id, strerror(-r),
+			       r == -EPERM || r == -EINVAL ? " (installing its seccomp filter; --sandbox off to debug)" : "");
 			return r;
 		}
 	}

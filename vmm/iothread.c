@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "iothread.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,6 +44,12 @@ static void *iothread_main(void *arg)
 	/* 15 characters is all a thread name holds (TASK_COMM_LEN - 1). */
 	snprintf(name, sizeof(name), "iothread-%.6s", t->id);
 	pthread_setname_np(pthread_self(), name);
+	/* The IOThread parses guest memory: only the system calls its loop needs.
+	 * iothread_start() waits for the outcome: no unfiltered guest I/O. */
+	t->sandbox_err = sandbox_apply(SANDBOX_IOTHREAD, NULL, 0);
+	sem_post(&t->ready);
+	if (t->sandbox_err)
+		return NULL;
 
 	while (!atomic_load_explicit(&t->stop, memory_order_acquire)) {
 		int r = evloop_run_once(&t->loop, -1);
@@ -63,11 +70,20 @@ static void *iothread_main(void *arg)
 
 int iothread_start(struct iothread *t)
 {
-	int r = pthread_create(&t->thread, NULL, iothread_main, t);
+	int r;
 
+	sem_init(&t->ready, 0, 0);
+	r = pthread_create(&t->thread, NULL, iothread_main, t);
 	if (r)
 		return -r;
 	t->started = true;
+	while (sem_wait(&t->ready) < 0 && errno == EINTR)
+		;
+	if (t->sandbox_err) {
+		pthread_join(t->thread, NULL);
+		t->started = false;
+		return t->sandbox_err;
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #define POLLVM_VMM_IOTHREAD_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,6 +33,8 @@ struct iothread {
 	pthread_t thread;
 	bool started;
 	atomic_bool stop;
+	sem_t ready;              /* posted once the thread installed its filter */
+	int sandbox_err;          /* sandbox_apply()'s result in the thread */
 	uint64_t cpu_ns;          /* CLOCK_THREAD_CPUTIME_ID when it exited */
 	uint64_t flush_errors;    /* fdatasync failures at stop */
 };

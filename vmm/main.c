@@ -2,6 +2,7 @@
 /* pollvm: a small KVM VMM built around a fast virtio-blk path. */
 #include "config.h"
 #include "log.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return EXIT_BAD_INPUT;
 
+	sandbox_enabled = cfg.sandbox;
 	r = vm_prepare(&vm, &cfg);
 	if (r) {
 		vm_destroy(&vm);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "vcpu.h"
 #include "log.h"
+#include "sandbox.h"
 #include "vm.h"
 #include "../firmware/boot_tables.h"
 #include "../firmware/layout.h"
@@ -372,10 +373,19 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, vcpu_kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+	/* From here on the guest runs: only the system calls a vCPU needs. */
+	int fds[2] = { v->fd, vm->kvm.vm_fd };
+	int r = sandbox_apply(SANDBOX_VCPU, fds, 2);
+	if (r) {
+		vm_request_exit(vm, EXIT_GUEST_CRASH, "vCPU %u: cannot install its seccomp filter: %s",
+				v->id, strerror(-r));
+		return NULL;
+	}
+
 	if (v->id == 0)
 		clock_gettime(CLOCK_MONOTONIC, &vm->t_first_run);
 	while (!atomic_load(&vm->stopping)) {
-		int r = ioctl(v->fd, KVM_RUN, 0);
+		r = ioctl(v->fd, KVM_RUN, 0);
 		v->st.exits++;
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
