@@ -31,7 +31,7 @@ static void put_le64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8);
 static uint32_t get_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
 static uint64_t get_le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
-static void blk_queue_drain(struct blk_queue *bq);
+static unsigned blk_queue_drain(struct blk_queue *bq);
 
 /* ---- completion ---------------------------------------------------- */
 
@@ -297,18 +297,20 @@ static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 }
 
 /*
- * Take every available request (lock held).  Ends with notifications
- * re-enabled and the ring re-checked, so a buffer added meanwhile is not
- * left without a kick.
+ * Take every available request (lock held); returns how many.  Not
+ * polled, it ends with notifications re-enabled and the ring re-checked, so
+ * a buffer added meanwhile is not left without a kick.  Polled, it ends
+ * with kicks still suppressed (refreshed for the EVENT_IDX index) and no
+ * re-check: the next poll pass is the re-check.
  */
-static void blk_queue_drain(struct blk_queue *bq)
+static unsigned blk_queue_drain(struct blk_queue *bq)
 {
 	struct blk *b = bq->blk;
 	struct virtq *vq = &b->vqs[bq->index];
 	unsigned got = 0;
 
 	if (!virtio_mmio_live(&b->t) || !vq->ready)
-		return;
+		return 0;
 	for (;;) {
 		while (bq->free) {
 			struct blk_req *req = bq->free;
@@ -335,12 +337,20 @@ static void blk_queue_drain(struct blk_queue *bq)
 			BLK_STAT(bq, throttled);
 			break;
 		}
+		if (bq->polling) {
+			virtq_set_notification(vq, false);
+			break;
+		}
 		if (!virtq_set_notification(vq, true))
 			break;
 	}
 out:
-	if (got)
+	if (got) {
 		BLK_STAT(bq, batches);
+		if (got > bq->st.batch_max)
+			bq->st.batch_max = got;
+	}
+	return got;
 }
 
 /* ---- event sources --------------------------------------------------- */
@@ -366,12 +376,61 @@ static bool blk_queue_on_poll(void *opaque)
 	struct blk *b = bq->blk;
 	bool work;
 
+	/* Under the lock even to peek: a reset on a vCPU thread rewrites the
+	 * queue (ring pointers included) under it.  Uncontended, it costs tens
+	 * of ns per pass, and idle queues leave the poll set anyway. */
 	pthread_mutex_lock(&b->t.lock);
 	work = virtio_mmio_live(&b->t) && virtq_has_avail(&b->vqs[bq->index]);
-	if (work)
+	if (work) {
+		BLK_STAT(bq, poll_drains);
 		blk_queue_drain(bq);
+	}
 	pthread_mutex_unlock(&b->t.lock);
 	return work;
+}
+
+/* The IOThread starts polling this queue: the driver need not kick (seed 002). */
+static void blk_queue_on_poll_begin(void *opaque)
+{
+	struct blk_queue *bq = opaque;
+	struct blk *b = bq->blk;
+
+	pthread_mutex_lock(&b->t.lock);
+	bq->polling = true;
+	BLK_STAT(bq, poll_windows);
+	virtq_set_notification(&b->vqs[bq->index], false);
+	pthread_mutex_unlock(&b->t.lock);
+}
+
+/*
+ * Polling stops, the IOThread is about to sleep on the kick fd.  Order:
+ * (1) drain the kick eventfd of kicks sent before now: their buffers are
+ *     in the ring and step 2 takes them; without this the sleep would end
+ *     at once on a stale kick;
+ * (2) take what the ring holds and re-enable kicks, re-checking the ring
+ *     after the re-enable (blk_queue_drain, virtq_set_notification's full
+ *     barrier pairs with the driver's virtio_mb() between its avail.idx
+ *     store and its read of avail_event / used.flags).
+ * A buffer published after (1) either is seen by (2), or its driver saw
+ * kicks enabled and kicks, which wakes the sleep.  Nothing is stranded.
+ */
+static bool blk_queue_on_poll_end(void *opaque)
+{
+	struct blk_queue *bq = opaque;
+	struct blk *b = bq->blk;
+	uint64_t v;
+	unsigned got;
+
+	if (read(bq->kick_fd, &v, sizeof(v)) == sizeof(v))
+		BLK_STAT(bq, kicks_late);
+	pthread_mutex_lock(&b->t.lock);
+	bq->polling = false;
+	got = blk_queue_drain(bq);
+	/* Not live or not ready: drain did nothing; kicks on for the next start. */
+	if (!got && b->vqs[bq->index].ready && !b->vqs[bq->index].notify_enabled)
+		virtq_set_notification(&b->vqs[bq->index], true);
+	pthread_mutex_unlock(&b->t.lock);
+	return got > 0;
 }
 
 /* ---- transport ops ----------------------------------------------------- */
@@ -557,7 +616,8 @@ int blk_attach(struct blk *b, struct evloop *loop)
 		struct blk_queue *bq = &b->q[i];
 		bq->h = (struct evloop_handler){
 			.fd = bq->kick_fd, .on_fd = blk_queue_on_kick,
-			.on_poll = blk_queue_on_poll, .opaque = bq, .name = "virtq",
+			.on_poll = blk_queue_on_poll, .on_poll_begin = blk_queue_on_poll_begin,
+			.on_poll_end = blk_queue_on_poll_end, .opaque = bq, .name = "virtq",
 		};
 		r = evloop_add(loop, &bq->h);
 		if (r) {

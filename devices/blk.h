@@ -97,6 +97,11 @@ struct blk_queue_stats {
 	uint64_t bytes_read, bytes_written;
 	uint64_t irqs, irqs_suppressed;
 	uint64_t throttled;           /* ring had more than our slots (hostile) */
+	/* polling (issue 6) */
+	uint64_t poll_windows;        /* times kicks were suppressed for a polling stretch */
+	uint64_t poll_drains;         /* drains started by polling, not by a kick */
+	uint64_t kicks_late;          /* kicks drained when polling stopped (sent before it) */
+	uint64_t batch_max;           /* most requests taken in one drain (not a sum) */
 	/* errors by kind */
 	uint64_t err_no_status;       /* no writable status byte: DEVICE_NEEDS_RESET */
 	uint64_t err_buf;             /* bad buffer address or order: IOERR */
@@ -131,6 +136,7 @@ struct blk_queue {
 	unsigned inflight;
 	bool pushed;                 /* used entries added since the last irq check */
 	bool throttled;
+	bool polling;                /* the IOThread polls us: kicks suppressed */
 	struct blk_queue_stats st;
 };
 

@@ -18,6 +18,9 @@
 /* blk_io.flags: the WRITE_ZEROES fallback to hole punching was taken. */
 #define IOF_ZERO_BY_PUNCH 1u
 
+/* POLLVM_DEBUG_IGNORE_FLUSH=1 (debug_ignore_flush_init below). */
+static bool debug_ignore_flush;
+
 /* ---- the ring ------------------------------------------------------------ */
 
 static const struct {
@@ -96,6 +99,30 @@ static int uring_restrict(struct uring_ctx *u)
 	return r < 0 ? -errno : 0;
 }
 
+/*
+ * Polling stops, the loop is about to sleep on the ring's eventfd.  Every
+ * CQE posted while we polled also bumped the eventfd; drain it first, then
+ * look at the CQ: a CQE whose signal we consumed is visible by then (the
+ * kernel stores the CQ tail before it signals, and our read of the
+ * eventfd takes the same lock as its signal), and one posted later leaves
+ * the eventfd readable.  This replaces a stale wake-up per sleep with one
+ * read(2).  (We do not switch the eventfd off while polling with
+ * IORING_CQ_EVENTFD_DISABLED: re-enabling it races with a CQE being posted
+ * without a barrier we could pair with.)
+ */
+static bool uring_on_poll_end(void *opaque)
+{
+	struct uring_ctx *u = opaque;
+	uint64_t v;
+
+	if (read(u->efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing was signalled. */
+	}
+	if (!io_uring_cq_ready(&u->ring))
+		return false;
+	return uring_ctx_reap(u) > 0;
+}
+
 int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errlen)
 {
 	struct io_uring_probe *probe;
@@ -171,7 +198,7 @@ int uring_ctx_attach(struct uring_ctx *u, struct evloop *loop)
 {
 	u->h = (struct evloop_handler){
 		.fd = u->efd, .on_fd = uring_on_fd, .on_poll = uring_on_poll,
-		.opaque = u, .name = "io_uring",
+		.on_poll_end = uring_on_poll_end, .opaque = u, .name = "io_uring",
 	};
 	int r = evloop_add(loop, &u->h);
 	if (!r)
@@ -234,6 +261,13 @@ static int uring_prep(struct uring_ctx *u, struct blk_file *f, struct blk_io *io
 					      io->dsync ? RWF_DSYNC : 0);
 		break;
 	case BLK_IO_FLUSH:
+		if (debug_ignore_flush) {
+			/* Debug knob (crash test): complete FLUSH without making
+			 * anything durable.  An empty readv, because the ring
+			 * only allows the opcodes the backend uses. */
+			io_uring_prep_readv(sqe, f->fd, NULL, 0, 0);
+			break;
+		}
 		/* Data and the metadata needed to read it back: what FLUSH promises. */
 		io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
 		u->st.fsyncs++;
@@ -382,6 +416,26 @@ const struct blk_backend_ops blk_uring_ops = {
 
 /* ---- files ------------------------------------------------------------------- */
 
+/*
+ * POLLVM_DEBUG_IGNORE_FLUSH=1 makes every FLUSH a no-op that still reports
+ * success: the broken device the crash-consistency test must catch
+ * (tests/integration/vm-tests t_crash_consistency).  Read once, at the
+ * first disk's open, and announced on stderr for every disk it affects.
+ */
+static void debug_ignore_flush_init(const char *path)
+{
+	static int once = -1;
+
+	if (once < 0) {
+		const char *e = getenv("POLLVM_DEBUG_IGNORE_FLUSH");
+		once = e && !strcmp(e, "1");
+		debug_ignore_flush = once;
+	}
+	if (debug_ignore_flush)
+		fprintf(stderr, "pollvm: WARNING: POLLVM_DEBUG_IGNORE_FLUSH=1: FLUSH on %s is a no-op, "
+			"data the guest flushes is NOT made durable (debug knob for the crash test)\n", path);
+}
+
 int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache cache,
 		  char *err, size_t errlen)
 {
@@ -390,6 +444,7 @@ int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache 
 	int r;
 
 	memset(f, 0, sizeof(*f));
+	debug_ignore_flush_init(path);
 	f->path = path;
 	f->ro = ro;
 	f->mem_align = 1;

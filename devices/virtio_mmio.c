@@ -128,6 +128,10 @@ static bool vm_features_ok(struct virtio_mmio *t)
 	return true;
 }
 
+#define VIRTIO_STATUS_DEFINED                                                         \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK |   \
+	 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
 static void vm_write_status(struct virtio_mmio *t, uint32_t v)
 {
 	uint32_t old = atomic_load(&t->status), set;
@@ -136,7 +140,15 @@ static void vm_write_status(struct virtio_mmio *t, uint32_t v)
 		vm_reset(t);
 		return;
 	}
-	v &= 0xff;
+	/*
+	 * 2.1: only six status bits are defined.  Keep the others (0x10,
+	 * 0x20 and the upper 24 bits) out of the state machine instead of
+	 * reflecting them back: a bit nobody defined must not read as set.
+	 * Found by tests/fuzz/fuzz_mmio (corpus mmio/regress-undefined-status-bits).
+	 */
+	if (v & ~VIRTIO_STATUS_DEFINED)
+		STAT_INC(t->st.bad_writes);
+	v &= VIRTIO_STATUS_DEFINED;
 	/* The driver cannot set NEEDS_RESET, nor clear it or any other bit
 	 * (2.1.1: "MUST NOT clear a device status bit"); only reset does. */
 	if ((old & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) & ~v) {

@@ -301,10 +301,17 @@ bool virtq_set_notification(struct virtq *q, bool enable)
 		return false;
 	q->notify_enabled = enable;
 	if (q->event_idx) {
-		/* Kick me when you add the entry at last_avail_idx (2.7.10).
-		 * Disabling leaves avail_event behind: at most one more kick. */
-		if (enable)
-			st16(used_avail_event(q), q->last_avail_idx);
+		/*
+		 * Enable: kick me when you add the entry at last_avail_idx
+		 * (2.7.10).  Disable: put avail_event one behind what we have
+		 * consumed.  The driver's "old" index is at least last_avail_idx,
+		 * so vring_need_event(event, new, old) stays false for every
+		 * batch it publishes until its index runs 2^16 ahead; the poller
+		 * calls this again after each batch it takes, so that never
+		 * happens while it polls.  (Leaving avail_event where it was
+		 * would still cost one kick per polling window.)
+		 */
+		st16(used_avail_event(q), enable ? q->last_avail_idx : (uint16_t)(q->last_avail_idx - 1));
 	} else {
 		st16(&q->used[USED_FLAGS], enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
 	}

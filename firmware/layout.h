@@ -12,6 +12,8 @@
  *   0x0000_7000  Linux zero page         (ZERO_PAGE_ADDR)
  *   0x0000_9000  identity page tables    (PML4, PDPT, 4 x PD: first 4 GiB)
  *   0x0002_0000  kernel command line     (CMDLINE_ADDR, CMDLINE_MAX)
+ *   0x0002_1000  SETUP_DTB setup_data + device tree (FDT_SETUP_ADDR, FDT_SETUP_MAX;
+ *                --machine-desc=fdt only, Linux reserves it: memblock_x86_reserve_range_setup_data)
  *   0x0009_fc00  MP floating pointer + config table (EBDA, e820-reserved)
  *   0x000a_0000  VGA/BIOS hole up to 1 MiB (e820-reserved, not backed)
  *   0x0010_0000  kernel (bzImage protected-mode part; vmlinux at its paddr)
@@ -35,6 +37,10 @@
 #define CMDLINE_ADDR       0x20000ULL
 /* Linux x86 COMMAND_LINE_SIZE is 2048 (arch/x86/include/asm/setup.h). */
 #define CMDLINE_MAX        2048U
+/* setup_data header + flattened device tree: the page after the command
+ * line, 64 KiB (a 64-CPU, 18-disk tree is ~7 KiB), well below the EBDA. */
+#define FDT_SETUP_ADDR     0x21000ULL
+#define FDT_SETUP_MAX      0x10000ULL
 
 #define EBDA_START         0x9fc00ULL
 #define MPTABLE_ADDR       EBDA_START

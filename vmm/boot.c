@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot.h"
+#include "dtb.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "../firmware/bootparams.h"
@@ -35,7 +36,8 @@ uint64_t boot_initrd_addr(uint64_t low_ram_end, uint64_t kernel_end,
 int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t errlen)
 {
 	struct e820_entry_fw e820[E820_MAX];
-	uint64_t initrd_gpa = 0, boot_arg;
+	uint64_t initrd_gpa = 0, boot_arg, setup_data = 0;
+	bool fdt = vm->cfg->machine_desc == MACHINE_DESC_FDT;
 	int r, n;
 
 	r = loader_load(vm->kernel_img, vm->kernel_len, &vm->ki, &vm->mem, err, errlen);
@@ -61,10 +63,21 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 		return n;
 	}
 
-	r = mptable_write(vm->ram + MPTABLE_ADDR, HIMEM_START - MPTABLE_ADDR, MPTABLE_ADDR, vm->nr_vcpus);
-	if (r < 0) {
-		snprintf(err, errlen, "MP table for %u vCPUs does not fit", vm->nr_vcpus);
-		return r;
+	/*
+	 * With a device tree, no MP table: Linux's x86_dtb_init() registers the
+	 * LAPIC, every CPU and the IOAPIC from the tree before get_smp_config()
+	 * reads an MP table, which would register each CPU a second time
+	 * (generic_processor_info() does not check for duplicates) and its
+	 * IOAPIC again (-EEXIST). The CE4100, the platform that code was written
+	 * for, turns MP table parsing off for the same reason.
+	 */
+	if (!fdt) {
+		r = mptable_write(vm->ram + MPTABLE_ADDR, HIMEM_START - MPTABLE_ADDR, MPTABLE_ADDR,
+				  vm->nr_vcpus);
+		if (r < 0) {
+			snprintf(err, errlen, "MP table for %u vCPUs does not fit", vm->nr_vcpus);
+			return r;
+		}
 	}
 
 	if (vm->ki.boot == BOOT_PVH) {
@@ -76,6 +89,12 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 		}
 		boot_arg = PVH_INFO_ADDR;
 	} else {
+		/* vm_prepare() refused fdt with PVH: its start info has no setup_data. */
+		if (fdt) {
+			r = dtb_place(vm, &setup_data, err, errlen);
+			if (r)
+				return r;
+		}
 		struct bootparams_cfg bc = {
 			.setup_hdr = vm->ki.setup_hdr,
 			.setup_hdr_len = vm->ki.setup_hdr_len,
@@ -83,6 +102,7 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 			.cmdline_size = (uint32_t)cmdline->len,
 			.initrd_gpa = initrd_gpa,
 			.initrd_size = vm->initrd_len,
+			.setup_data_gpa = setup_data,
 			.e820 = e820,
 			.e820_nr = (unsigned)n,
 		};

@@ -5,10 +5,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -62,12 +66,27 @@ int parse_size(const char *s, uint64_t *out)
 int parse_kv_list(char *s, int (*fn)(const char *k, const char *v, void *arg), void *arg)
 {
 	char *save = NULL;
+	const char *keys[32];
+	unsigned nk = 0;
 
+	/* An empty item (",,", or a comma at either end) is a typo, not nothing. */
+	if (*s == ',' || strstr(s, ",,") || (*s && s[strlen(s) - 1] == ',')) {
+		pv_err("'%s': empty item in the key=value list", s);
+		return -EINVAL;
+	}
 	for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		int r;
 		if (eq)
 			*eq++ = '\0';
+		/* A key given twice (ro=on,...,ro=off): which one was meant? */
+		for (unsigned i = 0; i < nk; i++)
+			if (!strcmp(keys[i], tok)) {
+				pv_err("'%s' is given twice in one key=value list", tok);
+				return -EINVAL;
+			}
+		if (nk < sizeof(keys) / sizeof(keys[0]))
+			keys[nk++] = tok;
 		r = fn(tok, eq, arg);
 		if (r)
 			return r;
@@ -144,9 +163,30 @@ static int disk_kv(const char *k, const char *v, void *arg)
 	return 0;
 }
 
+void iothread_cfg_default(struct iothread_cfg *t, const char *id)
+{
+	*t = (struct iothread_cfg){ .id = id, .poll_contention = true };
+	poll_params_default(&t->poll);
+}
+
+/* A CPU this process may run on (cpu=N): one line and exit 2 otherwise. */
+static int parse_cpu(const char *opt, const char *v, unsigned *out)
+{
+	cpu_set_t set;
+	uint64_t n;
+
+	if (parse_uint(v, 0, CPU_SETSIZE - 1, &n))
+		return bad(opt, v, "is not a CPU number");
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && !CPU_ISSET((int)n, &set))
+		return bad(opt, v, "is not a CPU this process may run on (see taskset -p, nproc)");
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int iothread_kv(const char *k, const char *v, void *arg)
 {
 	struct iothread_cfg *t = arg;
+	uint64_t n;
 
 	if (!v)
 		return bad("--iothread", k, "needs a value (key=value)");
@@ -154,8 +194,33 @@ static int iothread_kv(const char *k, const char *v, void *arg)
 		if (!valid_id(v, 20))
 			return bad("--iothread id", v, "must be 1-20 letters, digits, '-', '_' or '.'");
 		t->id = v;
+	} else if (!strcmp(k, "poll-max-ns")) {
+		/* QEMU's meaning: the longest poll window; 0 turns polling off. */
+		if (parse_uint(v, 0, 1000000000ull, &n))
+			return bad("--iothread poll-max-ns", v, "is not a number of ns in 0..1000000000");
+		t->poll.max_ns = n;
+	} else if (!strcmp(k, "poll-grow")) {
+		if (parse_uint(v, 0, 1000, &n))
+			return bad("--iothread poll-grow", v, "is not a factor in 0..1000 (0: 2)");
+		t->poll.grow = n;
+	} else if (!strcmp(k, "poll-shrink")) {
+		if (parse_uint(v, 0, 1000, &n))
+			return bad("--iothread poll-shrink", v, "is not a divisor in 0..1000 (0: to 0)");
+		t->poll.shrink = n;
+	} else if (!strcmp(k, "poll-idle-ms")) {
+		if (parse_uint(v, 0, 3600000, &n))
+			return bad("--iothread poll-idle-ms", v, "is not a number of ms in 0..3600000 (0: never)");
+		t->poll.idle_ns = n * 1000000ull;
+	} else if (!strcmp(k, "poll-contention")) {
+		if (parse_onoff(v, &t->poll_contention))
+			return bad("--iothread poll-contention", v, "is not on or off");
+	} else if (!strcmp(k, "cpu")) {
+		if (parse_cpu("--iothread cpu", v, &t->cpu))
+			return -EINVAL;
+		t->pinned = true;
 	} else {
-		return bad("--iothread", k, "is not an IOThread option (id)");
+		return bad("--iothread", k, "is not an IOThread option (id, poll-max-ns, poll-grow, "
+			   "poll-shrink, poll-idle-ms, poll-contention, cpu)");
 	}
 	return 0;
 }
@@ -181,6 +246,36 @@ static int config_check_devices(struct config *cfg)
 	return 0;
 }
 
+/* --cpus N[,pin=C0:C1:...]: one host CPU per vCPU, in order. */
+static int config_parse_cpus(struct config *cfg, char *arg)
+{
+	char *pin = strchr(arg, ','), *save = NULL;
+	unsigned n = 0;
+	uint64_t v;
+
+	if (pin)
+		*pin++ = '\0';
+	if (parse_uint(arg, 1, CONFIG_MAX_CPUS, &v))
+		return bad("--cpus", arg, "is not a number of vCPUs in 1..64");
+	cfg->cpus = (unsigned)v;
+	cfg->vcpu_pinned = false;
+	if (!pin)
+		return 0;
+	if (strncmp(pin, "pin=", 4))
+		return bad("--cpus", pin, "is not pin=CPU:CPU:... (one host CPU per vCPU)");
+	for (char *c = strtok_r(pin + 4, ":", &save); c; c = strtok_r(NULL, ":", &save)) {
+		if (n == cfg->cpus)
+			return bad("--cpus pin", c, "is one CPU more than there are vCPUs");
+		if (parse_cpu("--cpus pin", c, &cfg->vcpu_cpu[n]))
+			return -EINVAL;
+		n++;
+	}
+	if (n != cfg->cpus)
+		return bad("--cpus", pin, "must name exactly one host CPU per vCPU");
+	cfg->vcpu_pinned = true;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -189,24 +284,30 @@ static void usage(FILE *f)
 		"  --initrd FILE     initial ramdisk\n"
 		"  --cmdline STR     kernel command line (default: console=ttyS0 reboot=k panic=-1 ...)\n"
 		"  --mem SIZE        guest RAM, e.g. 256M, 2G (default 256M)\n"
-		"  --cpus N          vCPUs, 1..%d (default 1)\n"
+		"  --cpus N[,pin=C0:C1:...]  vCPUs, 1..%d (default 1), optionally pinned to host CPUs\n"
 		"  --boot auto|linux|pvh  how to enter an ELF kernel (default auto)\n"
 		"  --disk path=FILE[,ro=on][,cache=none|writeback][,num-queues=N][,iothread=ID][,serial=STR]\n"
 		"                    a virtio-blk disk (repeatable; default cache=none)\n"
-		"  --iothread id=ID  an IOThread for disks to name (one default otherwise)\n"
+		"  --iothread id=ID[,poll-max-ns=N][,poll-grow=N][,poll-shrink=N][,poll-idle-ms=N]\n"
+		"            [,poll-contention=on|off][,cpu=N]\n"
+		"                    an IOThread for disks to name (one default otherwise); it polls\n"
+		"                    up to poll-max-ns (default %u, 0: never), pinned to cpu N\n"
 		"  --timeout SECS    end the VM after SECS seconds, exit status 124\n"
 		"  --stats FILE      write counters as JSON at exit\n"
 		"  --sandbox on|off  seccomp filters on vCPU and IOThread threads (default on)\n"
+		"  --machine-desc cmdline|fdt  devices on the command line + MP table (default),\n"
+		"                    or a device tree in setup_data (vmlinux/bzImage only)\n"
+		"  --dump-dtb FILE   write the device tree to FILE and exit 0 (as QEMU dumpdtb)\n"
 		"  --quiet           no counter summary on stderr at exit\n"
 		"  --help, --version\n"
 		"exit status: guest reset 0; exit device (v<<1)|1; bad input 2;\n"
 		"             guest crash or internal error 3; timeout 124\n",
-		CONFIG_MAX_CPUS);
+		CONFIG_MAX_CPUS, POLL_DEFAULT_MAX_NS);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMEOUT,
        OPT_BOOT, OPT_STATS, OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_DISK, OPT_IOTHREAD,
-       OPT_SANDBOX };
+       OPT_SANDBOX, OPT_MACHINE_DESC, OPT_DUMP_DTB };
 
 static const struct option options[] = {
 	{ "kernel",  required_argument, NULL, OPT_KERNEL },
@@ -220,6 +321,8 @@ static const struct option options[] = {
 	{ "disk",    required_argument, NULL, OPT_DISK },
 	{ "iothread", required_argument, NULL, OPT_IOTHREAD },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+	{ "machine-desc", required_argument, NULL, OPT_MACHINE_DESC },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "quiet",   no_argument,       NULL, OPT_QUIET },
 	{ "help",    no_argument,       NULL, OPT_HELP },
 	{ "version", no_argument,       NULL, OPT_VERSION },
@@ -232,9 +335,29 @@ static int bad(const char *opt, const char *val, const char *why)
 	return -EINVAL;
 }
 
+/* --stats FILE is written at exit: refuse now a path that cannot be (no side effects). */
+static int check_stats_path(const char *p)
+{
+	struct stat st;
+	char *copy = strdup(p);
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (!stat(p, &st) && S_ISDIR(st.st_mode))
+		r = bad("--stats", p, "is a directory");
+	else if (access(dirname(copy), W_OK))
+		r = bad("--stats", p, errno == ENOENT ? "is in a directory that does not exist"
+						      : "is in a directory we cannot write to");
+	else if (!stat(p, &st) && access(p, W_OK))
+		r = bad("--stats", p, "is not writable");
+	free(copy);
+	return r;
+}
+
 int config_parse(struct config *cfg, int argc, char **argv)
 {
-	uint64_t v;
+	uint64_t v, seen = 0;
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -245,12 +368,37 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	optind = 1;
 
 	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		/* Options with one value may be given once: a second would
+		 * silently replace the first.  --disk and --iothread repeat. */
+		if (c >= OPT_KERNEL && c < OPT_KERNEL + 64 && c != OPT_DISK && c != OPT_IOTHREAD) {
+			uint64_t bit = 1ULL << (c - OPT_KERNEL);
+			if (seen & bit) {
+				for (const struct option *o = options; o->name; o++)
+					if (o->val == c)
+						pv_err("--%s is given twice", o->name);
+				return -EINVAL;
+			}
+			seen |= bit;
+		}
 		switch (c) {
 		case OPT_KERNEL:  cfg->kernel = optarg; break;
 		case OPT_INITRD:  cfg->initrd = optarg; break;
 		case OPT_CMDLINE: cfg->cmdline = optarg; break;
 		case OPT_STATS:   cfg->stats_path = optarg; break;
 		case OPT_QUIET:   cfg->quiet = true; break;
+		case OPT_MACHINE_DESC:
+			if (!strcmp(optarg, "cmdline"))
+				cfg->machine_desc = MACHINE_DESC_CMDLINE;
+			else if (!strcmp(optarg, "fdt"))
+				cfg->machine_desc = MACHINE_DESC_FDT;
+			else
+				return bad("--machine-desc", optarg, "is not cmdline or fdt");
+			break;
+		case OPT_DUMP_DTB:
+			if (!*optarg)
+				return bad("--dump-dtb", optarg, "is empty");
+			cfg->dump_dtb = optarg;
+			break;
 		case OPT_MEM:
 			if (parse_size(optarg, &v))
 				return bad("--mem", optarg, "is not a size (e.g. 256M, 2G)");
@@ -261,9 +409,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			cfg->mem = v;
 			break;
 		case OPT_CPUS:
-			if (parse_uint(optarg, 1, CONFIG_MAX_CPUS, &v))
-				return bad("--cpus", optarg, "is not a number of vCPUs in 1..64");
-			cfg->cpus = (unsigned)v;
+			if (config_parse_cpus(cfg, optarg))
+				return -EINVAL;
 			break;
 		case OPT_TIMEOUT: {
 			char *end;
@@ -304,7 +451,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			if (cfg->nr_iothreads == CONFIG_MAX_IOTHREADS)
 				return bad("--iothread", optarg, "is one IOThread too many (at most 16)");
 			t = &cfg->iothreads[cfg->nr_iothreads];
-			*t = (struct iothread_cfg){ 0 };
+			iothread_cfg_default(t, NULL);
 			if (parse_kv_list(optarg, iothread_kv, t))
 				return -EINVAL;
 			if (!t->id)
@@ -338,5 +485,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 		pv_err("--kernel FILE is required (see --help)");
 		return -EINVAL;
 	}
+	if (cfg->stats_path && check_stats_path(cfg->stats_path))
+		return -EINVAL;
 	return config_check_devices(cfg);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "loader.h"
+#include "poll_policy.h"
 
 #define CONFIG_MAX_CPUS 64
 #define CONFIG_MAX_DISKS 16      /* fits the virtio-mmio window and IRQ list */
@@ -27,9 +28,19 @@ struct disk_cfg {
 
 struct iothread_cfg {
 	const char *id;
+	struct poll_params poll;  /* poll-max-ns, poll-grow, poll-shrink, poll-idle-ms */
+	bool poll_contention;     /* back off when another task wants the CPU (default on) */
+	bool pinned;              /* cpu=N given */
+	unsigned cpu;
 };
+
+/* The settings of an IOThread nobody named (and the defaults of a named one). */
+void iothread_cfg_default(struct iothread_cfg *t, const char *id);
 #define CONFIG_MIN_MEM  (32ULL << 20)
 #define CONFIG_MAX_MEM  (1ULL << 40)
+
+/* How the guest learns its devices (--machine-desc). */
+enum machine_desc { MACHINE_DESC_CMDLINE, MACHINE_DESC_FDT };
 
 struct config {
 	const char *kernel;
@@ -37,6 +48,8 @@ struct config {
 	const char *cmdline;     /* NULL: pollvm's default */
 	uint64_t mem;
 	unsigned cpus;
+	bool vcpu_pinned;        /* --cpus N,pin=C0:C1:...: vCPU i runs on host CPU vcpu_cpu[i] */
+	unsigned vcpu_cpu[CONFIG_MAX_CPUS];
 	double timeout;          /* seconds; 0 = none */
 	enum boot_pref boot;
 	const char *stats_path;  /* JSON counters at exit, or NULL */
@@ -45,6 +58,8 @@ struct config {
 	struct iothread_cfg iothreads[CONFIG_MAX_IOTHREADS];
 	unsigned nr_iothreads;
 	bool quiet;
+	enum machine_desc machine_desc; /* default cmdline: MP table + virtio_mmio.device= */
+	const char *dump_dtb;    /* --dump-dtb FILE: write the tree, exit 0 */
 	bool sandbox;            /* seccomp on vCPU and IOThread threads (default on) */
 };
 

@@ -131,8 +131,10 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 		return 0;
 	/* The named IOThreads, then the default one (only started if used). */
 	for (unsigned i = 0; i <= cfg->nr_iothreads; i++) {
-		const char *id = i < cfg->nr_iothreads ? cfg->iothreads[i].id : "default";
-		r = iothread_init(&ds->t[i], id, err, sizeof(err));
+		struct iothread_cfg dflt;
+		iothread_cfg_default(&dflt, "default");
+		r = iothread_init(&ds->t[i], i < cfg->nr_iothreads ? &cfg->iothreads[i] : &dflt,
+				  err, sizeof(err));
 		if (r) {
 			pv_err("%s", err);
 			return r;
@@ -250,7 +252,12 @@ void disks_destroy(struct vm_disks *ds)
 	X(kicks) X(batches) X(requests) X(reads) X(writes) X(flushes) X(get_ids) \
 	X(discards) X(write_zeroes) X(unsupported) X(bytes_read) X(bytes_written) \
 	X(irqs) X(irqs_suppressed) X(throttled) X(err_no_status) X(err_buf) \
-	X(err_header) X(err_len) X(err_range) X(err_ro) X(err_io) X(err_ring)
+	X(err_header) X(err_len) X(err_range) X(err_ro) X(err_io) X(err_ring) \
+	X(poll_windows) X(poll_drains) X(kicks_late) X(batch_max)
+
+/* The queue's event-loop handler: how it was served (polled or woken). */
+#define HANDLER_COUNTERS(X) \
+	X(fd_events) X(poll_hits) X(poll_begins) X(poll_end_hits) X(poll_removals) X(poll_adds)
 
 #define VIRTQ_COUNTERS(X) \
 	X(popped) X(pushed) X(notify_checks) X(notify_suppressed) X(err_ring_addr) \
@@ -265,7 +272,12 @@ void disks_destroy(struct vm_disks *ds)
 	X(submits) X(sqes) X(cqes) X(short_io) X(eagain) X(bounces) X(errors) X(fsyncs) X(sq_full)
 
 #define LOOP_COUNTERS(X) \
-	X(iterations) X(waits) X(wakeups) X(events) X(polls) X(poll_hits) X(deferred)
+	X(iterations) X(waits) X(wakeups) X(events) X(polls) X(poll_hits) X(deferred) \
+	X(poll_windows) X(poll_misses) X(poll_starts) X(poll_stops) X(poll_stop_hits) \
+	X(poll_grows) X(poll_shrinks) X(poll_removals) X(poll_adds) X(fd_checks) X(polled_ns) \
+	X(contention_samples) X(contention_backoffs) X(contention_sample_ns)
+
+#define U(x) ((unsigned long long)(x))
 
 void disks_stats_print(const struct vm_disks *ds, FILE *f)
 {
@@ -273,32 +285,49 @@ void disks_stats_print(const struct vm_disks *ds, FILE *f)
 		const struct vm_disk *d = &ds->d[i];
 		struct blk_queue_stats s;
 		blk_stats_total(&d->blk, &s);
+		uint64_t batch_max = 0;
+		for (unsigned q = 0; q < d->blk.nr_queues; q++)
+			if (d->blk.q[q].st.batch_max > batch_max)
+				batch_max = d->blk.q[q].st.batch_max;
 		fprintf(f, "pollvm: stats %s: requests=%llu reads=%llu writes=%llu flushes=%llu "
-			"kicks=%llu batches=%llu irqs=%llu irqs_suppressed=%llu errors=%llu\n",
-			d->name, (unsigned long long)s.requests, (unsigned long long)s.reads,
-			(unsigned long long)s.writes, (unsigned long long)s.flushes,
-			(unsigned long long)s.kicks, (unsigned long long)s.batches,
-			(unsigned long long)d->blk.irq_writes, (unsigned long long)s.irqs_suppressed,
-			(unsigned long long)(s.err_no_status + s.err_buf + s.err_header + s.err_len +
-					     s.err_range + s.err_ro + s.err_io + s.err_ring));
+			"kicks=%llu batches=%llu irqs=%llu irqs_suppressed=%llu errors=%llu "
+			"poll_windows=%llu poll_drains=%llu kicks_late=%llu batch_max=%llu\n",
+			d->name, U(s.requests), U(s.reads), U(s.writes), U(s.flushes), U(s.kicks),
+			U(s.batches), U(d->blk.irq_writes), U(s.irqs_suppressed),
+			U(s.err_no_status + s.err_buf + s.err_header + s.err_len + s.err_range + s.err_ro +
+			  s.err_io + s.err_ring),
+			U(s.poll_windows), U(s.poll_drains), U(s.kicks_late), U(batch_max));
 	}
 	for (unsigned i = 0; i < ds->nr_t; i++) {
 		const struct iothread *t = &ds->t[i];
 		if (!t->started && !t->loop.st.iterations)
 			continue;
+		const struct evloop_stats *l = &t->loop.st;
 		fprintf(f, "pollvm: stats iothread-%s: wakeups=%llu events=%llu io_uring_submits=%llu "
-			"cqes=%llu cpu_ms=%.1f\n", t->id,
-			(unsigned long long)t->loop.st.wakeups, (unsigned long long)t->loop.st.events,
-			(unsigned long long)t->uring.st.submits, (unsigned long long)t->uring.st.cqes,
-			(double)t->cpu_ns / 1e6);
+			"cqes=%llu cpu_ms=%.1f\n", t->id, U(l->wakeups), U(l->events),
+			U(t->uring.st.submits), U(t->uring.st.cqes), (double)iothread_cpu_ns(t) / 1e6);
+		fprintf(f, "pollvm: stats iothread-%s poll: poll_ns=%llu max_ns=%llu blocks=%llu "
+			"windows=%llu hits=%llu misses=%llu passes=%llu grows=%llu shrinks=%llu "
+			"starts=%llu stops=%llu stop_hits=%llu removals=%llu adds=%llu "
+			"contention_backoffs=%llu polled_ms=%.1f\n", t->id,
+			U(t->loop.policy.poll_ns), U(t->loop.policy.p.max_ns), U(l->waits),
+			U(l->poll_windows), U(l->poll_hits), U(l->poll_misses), U(l->polls),
+			U(l->poll_grows), U(l->poll_shrinks), U(l->poll_starts), U(l->poll_stops),
+			U(l->poll_stop_hits), U(l->poll_removals), U(l->poll_adds),
+			U(l->contention_backoffs), (double)l->polled_ns / 1e6);
 	}
 }
 
 #define JSON_U64(name) fprintf(f, "%s\"" #name "\": %llu", sep, (unsigned long long)s->name), sep = ", ";
 
-static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct virtq_stats *vs)
+static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct virtq_stats *vs,
+		       const struct evloop_handler_stats *hs)
 {
 	const char *sep = "";
+	{
+		const struct evloop_handler_stats *s = hs;
+		HANDLER_COUNTERS(JSON_U64)
+	}
 	{
 		const struct blk_queue_stats *s = bs;
 		BLK_QUEUE_COUNTERS(JSON_U64)
@@ -327,7 +356,7 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 		fprintf(f, "},\n     \"queues\": [");
 		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
 			fprintf(f, "%s\n      {\"index\": %u, ", q ? "," : "", q);
-			json_queue(f, &d->blk.q[q].st, &d->blk.vqs[q].st);
+			json_queue(f, &d->blk.q[q].st, &d->blk.vqs[q].st, &d->blk.q[q].h.st);
 			fprintf(f, "}");
 		}
 		fprintf(f, "]}");
@@ -338,11 +367,22 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 		const char *sep = "";
 		if (!t->started && !t->loop.st.iterations)
 			continue;
-		fprintf(f, "%s\n    {\"id\": \"%s\", \"cpu_ns\": %llu, \"loop\": {", n++ ? "," : "",
-			t->id, (unsigned long long)t->cpu_ns);
+		fprintf(f, "%s\n    {\"id\": \"%s\", \"cpu_ns\": %llu, \"cpu\": %d, \"poll\": {"
+			"\"max_ns\": %llu, \"grow\": %llu, \"shrink\": %llu, \"idle_ms\": %llu, "
+			"\"contention_aware\": %s, \"poll_ns\": %llu}, \"loop\": {", n++ ? "," : "",
+			t->id, U(iothread_cpu_ns(t)), t->pinned ? (int)t->cpu : -1,
+			U(t->loop.policy.p.max_ns), U(t->loop.policy.p.grow), U(t->loop.policy.p.shrink),
+			U(t->loop.policy.p.idle_ns / 1000000), t->loop.contention_aware ? "true" : "false",
+			U(t->loop.policy.poll_ns));
 		{
 			const struct evloop_stats *s = &t->loop.st;
 			LOOP_COUNTERS(JSON_U64)
+		}
+		fprintf(f, "}, \"io_uring_handler\": {");
+		sep = "";
+		{
+			const struct evloop_handler_stats *s = &t->uring.h.st;
+			HANDLER_COUNTERS(JSON_U64)
 		}
 		fprintf(f, "}, \"io_uring\": {");
 		sep = "";

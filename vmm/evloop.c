@@ -8,6 +8,20 @@
 #include <time.h>
 #include <unistd.h>
 
+uint64_t evloop_now_ns(void *unused)
+{
+	struct timespec ts;
+
+	(void)unused;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t now(struct evloop *l)
+{
+	return l->clock(l->clock_opaque);
+}
+
 static void wake_on_fd(void *opaque)
 {
 	struct evloop *l = opaque;
@@ -28,8 +42,14 @@ static bool wake_on_poll(void *opaque)
 
 int evloop_init(struct evloop *l)
 {
+	struct poll_params off = { 0 };
+
 	memset(l, 0, sizeof(*l));
 	l->defer_tail = &l->defer_head;
+	l->clock = evloop_now_ns;
+	l->contention_read = contention_read_nivcsw;
+	poll_policy_init(&l->policy, &off);
+	contention_init(&l->cont);
 	l->wake_fd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
@@ -61,6 +81,55 @@ void evloop_destroy(struct evloop *l)
 	l->wake_fd = l->epfd = -1;
 }
 
+void evloop_set_poll(struct evloop *l, const struct poll_params *p, bool contention_aware)
+{
+	poll_policy_init(&l->policy, p);
+	l->contention_aware = contention_aware;
+	/* Every pollable source starts in the poll set with a fresh deadline. */
+	for (unsigned i = 0; i < l->nr_poll; i++)
+		l->poll_set[i]->idle_deadline = now(l) + p->idle_ns;
+}
+
+/* ---- the poll set ------------------------------------------------------ */
+
+static void poll_set_add(struct evloop *l, struct evloop_handler *h, uint64_t t)
+{
+	h->idle_deadline = t + l->policy.p.idle_ns;
+	if (!h->on_poll || h->poll_slot >= 0)
+		return;
+	h->poll_slot = (int)l->nr_poll;
+	l->poll_set[l->nr_poll++] = h;
+	if (l->poll_started) {
+		if (h->on_poll_begin)
+			h->on_poll_begin(h->opaque);
+		h->poll_begun = true;
+		h->st.poll_begins++;
+	}
+}
+
+/* Take h out of the poll set; returns 1 if its final re-check did work. */
+static int poll_set_remove(struct evloop *l, struct evloop_handler *h, bool end)
+{
+	unsigned i = (unsigned)h->poll_slot;
+	int progress = 0;
+
+	if (h->poll_slot < 0)
+		return 0;
+	l->poll_set[i] = l->poll_set[--l->nr_poll];
+	l->poll_set[i]->poll_slot = (int)i;
+	h->poll_slot = -1;
+	if (h->poll_begun) {
+		h->poll_begun = false;
+		/* Notifications back on, then one last look: an event that came
+		 * between the last poll and the re-enable has no fd wake-up. */
+		if (end && h->on_poll_end && h->on_poll_end(h->opaque)) {
+			h->st.poll_end_hits++;
+			progress = 1;
+		}
+	}
+	return progress;
+}
+
 int evloop_add(struct evloop *l, struct evloop_handler *h)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = h };
@@ -70,9 +139,13 @@ int evloop_add(struct evloop *l, struct evloop_handler *h)
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0)
 		return -errno;
 	h->loop = l;
+	h->poll_slot = -1;
+	h->poll_begun = false;
 	l->handlers[l->nr_handlers++] = h;
-	if (h->on_poll)
+	if (h->on_poll) {
 		l->nr_pollable++;
+		poll_set_add(l, h, now(l));
+	}
 	return 0;
 }
 
@@ -83,8 +156,11 @@ int evloop_del(struct evloop *l, struct evloop_handler *h)
 			continue;
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 		l->handlers[i] = l->handlers[--l->nr_handlers];
-		if (h->on_poll)
+		if (h->on_poll) {
 			l->nr_pollable--;
+			/* Going away: its notifications do not matter any more. */
+			poll_set_remove(l, h, false);
+		}
 		h->loop = NULL;
 		return 0;
 	}
@@ -115,65 +191,220 @@ static void evloop_run_deferred(struct evloop *l)
 	}
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
+/* ---- poll mode ------------------------------------------------------------ */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+/* Enter poll mode: the sources in the poll set may stop notifying. */
+static void evloop_poll_begin_all(struct evloop *l)
+{
+	l->poll_started = true;
+	l->st.poll_starts++;
+	for (unsigned i = 0; i < l->nr_poll; i++) {
+		struct evloop_handler *h = l->poll_set[i];
+		if (h->poll_begun)
+			continue;
+		if (h->on_poll_begin)
+			h->on_poll_begin(h->opaque);
+		h->poll_begun = true;
+		h->st.poll_begins++;
+	}
 }
 
-/* Poll every source until one has work or poll_ns passes. */
-static int evloop_poll(struct evloop *l)
+/* Leave poll mode before blocking: notifications on, one re-check each. */
+static int evloop_poll_end_all(struct evloop *l)
 {
-	uint64_t deadline = now_ns() + l->poll_ns;
 	int progress = 0;
 
-	do {
+	l->poll_started = false;
+	l->st.poll_stops++;
+	for (unsigned i = 0; i < l->nr_poll; i++) {
+		struct evloop_handler *h = l->poll_set[i];
+		if (!h->poll_begun)
+			continue;
+		h->poll_begun = false;
+		if (h->on_poll_end && h->on_poll_end(h->opaque)) {
+			h->st.poll_end_hits++;
+			h->idle_deadline = now(l) + l->policy.p.idle_ns;
+			progress++;
+		}
+	}
+	if (progress)
+		l->st.poll_stop_hits++;
+	return progress;
+}
+
+void evloop_poll_stop(struct evloop *l)
+{
+	if (l->poll_started) {
+		evloop_poll_end_all(l);
+		evloop_run_deferred(l);
+	}
+}
+
+/*
+ * One poll window: pass over the poll set until a source has work or the
+ * window closes.  *hit_at: when the pass that found work started (the
+ * "block time" polling saw), or the end of the window.
+ */
+static int evloop_poll(struct evloop *l, uint64_t t0, uint64_t window, uint64_t *hit_at)
+{
+	uint64_t t = t0;
+	int progress = 0;
+
+	l->st.poll_windows++;
+	contention_polled(&l->cont);
+	for (;;) {
 		l->st.polls++;
-		for (unsigned i = 0; i < l->nr_handlers; i++) {
-			struct evloop_handler *h = l->handlers[i];
+		for (unsigned i = 0; i < l->nr_poll; i++) {
+			struct evloop_handler *h = l->poll_set[i];
 			if (h->on_poll(h->opaque)) {
-				h->poll_hits++;
+				h->st.poll_hits++;
+				h->idle_deadline = t + l->policy.p.idle_ns;
 				progress++;
 			}
 		}
-	} while (!progress && now_ns() < deadline);
+		if (progress)
+			break;
+		t = now(l);
+		if (t - t0 >= window)
+			break;
+	}
+	*hit_at = t;
+	l->st.polled_ns += t - t0;
 	if (progress)
 		l->st.poll_hits++;
+	else
+		l->st.poll_misses++;
 	return progress;
+}
+
+/* Seed 001: sources without progress for idle_ns fall back to their fd. */
+static int evloop_remove_idle(struct evloop *l, uint64_t t)
+{
+	int progress = 0;
+
+	if (!l->policy.p.idle_ns)
+		return 0;
+	for (unsigned i = l->nr_poll; i-- > 0;) {
+		struct evloop_handler *h = l->poll_set[i];
+		if (t < h->idle_deadline)
+			continue;
+		h->st.poll_removals++;
+		l->st.poll_removals++;
+		progress += poll_set_remove(l, h, true);
+	}
+	return progress;
+}
+
+static int evloop_dispatch(struct evloop *l, struct epoll_event *ev, int n, uint64_t t)
+{
+	for (int i = 0; i < n; i++) {
+		struct evloop_handler *h = ev[i].data.ptr;
+		h->st.fd_events++;
+		l->st.events++;
+		h->on_fd(h->opaque);
+		/* Activity: a source that waited on its fd only polls again. */
+		if (h->on_poll && h->poll_slot < 0 && l->policy.p.max_ns) {
+			h->st.poll_adds++;
+			l->st.poll_adds++;
+		}
+		if (h->loop == l)
+			poll_set_add(l, h, t);
+	}
+	return n;
+}
+
+static bool evloop_may_poll(struct evloop *l, uint64_t t, int timeout_ms, uint64_t *window)
+{
+	uint64_t w = l->policy.poll_ns;
+
+	if (!l->policy.p.max_ns || !w || !l->nr_poll || timeout_ms == 0)
+		return false;
+	/* Seed 000: never poll while a source exists that only its fd can report. */
+	if (l->nr_pollable != l->nr_handlers)
+		return false;
+	if (l->contention_aware && !contention_allows(&l->cont, t))
+		return false;
+	if (timeout_ms > 0 && (uint64_t)timeout_ms * 1000000ull < w)
+		w = (uint64_t)timeout_ms * 1000000ull;
+	*window = w;
+	return true;
+}
+
+static void evloop_adjust(struct evloop *l, uint64_t block_ns)
+{
+	if (!l->policy.p.max_ns)
+		return;
+	switch (poll_policy_adjust(&l->policy, block_ns)) {
+	case POLL_GREW: l->st.poll_grows++; break;
+	case POLL_SHRANK: l->st.poll_shrinks++; break;
+	case POLL_KEPT: break;
+	}
+}
+
+static void evloop_contention(struct evloop *l, uint64_t t)
+{
+	if (!l->contention_aware || !l->policy.p.max_ns || !contention_due(&l->cont, t))
+		return;
+	uint64_t before = evloop_now_ns(NULL);
+	uint64_t v = l->contention_read(l->contention_opaque);
+	if (l->cont.armed) {
+		l->st.contention_samples++;
+		l->st.contention_sample_ns += evloop_now_ns(NULL) - before;
+	}
+	if (contention_feed(&l->cont, t, v))
+		l->st.contention_backoffs++;
 }
 
 int evloop_run_once(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event ev[32];
+	uint64_t t0 = now(l), t, window;
 	int n, progress = 0;
 
 	l->st.iterations++;
-	if (l->poll_ns && l->nr_pollable == l->nr_handlers) {
-		progress = evloop_poll(l);
+	if (evloop_may_poll(l, t0, timeout_ms, &window)) {
+		uint64_t hit_at;
+
+		if (!l->poll_started)
+			evloop_poll_begin_all(l);
+		progress = evloop_poll(l, t0, window, &hit_at);
+		t = now(l);
+		progress += evloop_remove_idle(l, t);
 		if (progress) {
+			/* Sources outside the poll set: a cheap look now and then. */
+			if (l->nr_poll < l->nr_handlers && t - l->last_fd_check >= EVLOOP_FD_CHECK_NS) {
+				l->last_fd_check = t;
+				l->st.fd_checks++;
+				n = epoll_wait(l->epfd, ev, 32, 0);
+				if (n > 0)
+					progress += evloop_dispatch(l, ev, n, t);
+			}
 			evloop_run_deferred(l);
+			evloop_adjust(l, hit_at - t0);
+			evloop_contention(l, t);
 			return progress;
 		}
 	}
-	l->st.waits++;
-	n = epoll_wait(l->epfd, ev, 32, timeout_ms);
+	/* About to sleep: notifications back on, and the re-check (seed 002). */
+	if (l->poll_started)
+		progress += evloop_poll_end_all(l);
+	if (!progress && timeout_ms != 0)
+		l->st.waits++;
+	n = epoll_wait(l->epfd, ev, 32, progress ? 0 : timeout_ms);
+	t = now(l);
 	if (n < 0) {
 		int r = -errno;
 		evloop_run_deferred(l);
-		return r == -EINTR ? 0 : r;
+		return r == -EINTR ? progress : r;
 	}
-	if (n > 0)
+	if (n > 0) {
 		l->st.wakeups++;
-	for (int i = 0; i < n; i++) {
-		struct evloop_handler *h = ev[i].data.ptr;
-		h->fd_events++;
-		l->st.events++;
-		h->on_fd(h->opaque);
-		progress++;
+		l->last_fd_check = t;
+		progress += evloop_dispatch(l, ev, n, t);
 	}
 	evloop_run_deferred(l);
+	evloop_adjust(l, t - t0);
+	evloop_contention(l, t);
 	return progress;
 }
 

@@ -1,16 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The IOThread's event loop: epoll over event sources, each registered as
- * {fd, fd callback, optional poll callback}, plus "deferred calls" run at
+ * {fd, fd callback, optional poll callbacks}, plus "deferred calls" run at
  * the end of every iteration (QEMU's defer_call / block plug-unplug idea):
  * the io_uring submit and the irqfd writes are deferred so that a whole
  * batch costs one io_uring_submit() and at most one interrupt per device.
  *
- * Polling (issue 6) plugs in here: a source with an on_poll callback can be
- * checked without its fd.  The loop polls for up to poll_ns before it
- * blocks, and only when every source can be polled (seed 000: polling must
- * never delay a source that cannot be polled).  poll_ns is 0 (never poll)
- * until the adaptive policy sets it.
+ * Adaptive polling (issue 6, modelled on QEMU's util/aio-posix.c):
+ *  - A source with on_poll can be checked without its fd.  Sources that
+ *    showed activity recently form the poll set; one idle for
+ *    poll_params.idle_ns leaves it and waits on its fd only, and its next fd
+ *    event puts it back (seed 001), so a poll pass costs O(active sources),
+ *    not O(disks).
+ *  - Each iteration polls the poll set for up to poll_ns (poll_policy.h),
+ *    but only when every registered source can be polled (seed 000: polling
+ *    must never delay a source that cannot), then blocks in epoll_wait; the
+ *    time until the event (block_ns) feeds the policy.
+ *  - While polling, on_poll_begin lets a source suppress its notifications
+ *    (virtqueue: NO_NOTIFY / avail_event); before blocking, on_poll_end
+ *    re-enables them and re-checks once (seed 002's race).
+ *  - Sources out of the poll set are still seen while the loop polls: their
+ *    fds are checked with a non-blocking epoll_wait every
+ *    EVLOOP_FD_CHECK_NS of continuous polling (the price of leaving the
+ *    poll set is at most that much latency on the first event back).
+ *  - Contention (poll_contention.h): when another task wants our CPU,
+ *    polling stops for a back-off period.
  *
  * One thread runs the loop; evloop_wake() may be called from any thread.
  */
@@ -21,19 +35,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "poll_contention.h"
+#include "poll_policy.h"
+
 struct evloop;
+
+struct evloop_handler_stats {
+	uint64_t fd_events;     /* on_fd calls */
+	uint64_t poll_hits;     /* on_poll found work */
+	uint64_t poll_begins;   /* notification-suppressed windows entered */
+	uint64_t poll_end_hits; /* the re-check at poll end found work */
+	uint64_t poll_removals; /* left the poll set (idle) */
+	uint64_t poll_adds;     /* came back on an fd event */
+};
 
 struct evloop_handler {
 	int fd;
 	/* fd is readable (level-triggered): consume it, do the work. */
 	void (*on_fd)(void *opaque);
-	/* Optional: look for work without the fd; true if any was done. */
+	/* Optional: look for work without the fd, do it; true if any was done. */
 	bool (*on_poll)(void *opaque);
+	/* Optional: polling starts: the source may stop notifying its fd. */
+	void (*on_poll_begin)(void *opaque);
+	/* Optional: polling stops: notify again, then re-check once and do
+	 * what arrived meanwhile; true if any work was done. */
+	bool (*on_poll_end)(void *opaque);
 	void *opaque;
 	const char *name;
 	/* private */
 	struct evloop *loop;
-	uint64_t fd_events, poll_hits;
+	int poll_slot;          /* index in loop->poll_set, -1: fd only */
+	bool poll_begun;        /* on_poll_begin called, on_poll_end not yet */
+	uint64_t idle_deadline; /* leaves the poll set at this time */
+	struct evloop_handler_stats st;
 };
 
 struct evloop_defer {
@@ -46,14 +80,28 @@ struct evloop_defer {
 
 struct evloop_stats {
 	uint64_t iterations;    /* evloop_run_once() calls */
-	uint64_t waits;         /* epoll_wait() calls that may block */
+	uint64_t waits;         /* epoll_wait() calls that may block ("blocks") */
 	uint64_t wakeups;       /* epoll_wait() returned events */
 	uint64_t events;        /* fd callbacks run */
-	uint64_t polls, poll_hits;
+	uint64_t polls;         /* poll passes over the poll set */
+	uint64_t poll_hits;     /* poll windows that found work */
 	uint64_t deferred;      /* deferred calls run */
+	uint64_t poll_windows;  /* poll windows started */
+	uint64_t poll_misses;   /* windows that ran out of time */
+	uint64_t poll_starts;   /* entries into poll mode (notifications suppressed) */
+	uint64_t poll_stops;    /* exits from poll mode (re-enable and re-check) */
+	uint64_t poll_stop_hits;/* the re-check found work */
+	uint64_t poll_grows, poll_shrinks;
+	uint64_t poll_removals; /* handlers that left the poll set */
+	uint64_t poll_adds;     /* handlers that came back */
+	uint64_t fd_checks;     /* non-blocking epoll_wait while polling */
+	uint64_t polled_ns;     /* time spent in poll windows */
+	uint64_t contention_samples, contention_backoffs, contention_sample_ns;
 };
 
 #define EVLOOP_MAX_HANDLERS 256
+/* While polling continuously, look at the fds of the sources outside the poll set this often. */
+#define EVLOOP_FD_CHECK_NS 50000ull
 
 struct evloop {
 	int epfd;
@@ -62,13 +110,26 @@ struct evloop {
 	struct evloop_handler wake_h;
 	struct evloop_handler *handlers[EVLOOP_MAX_HANDLERS];
 	unsigned nr_handlers, nr_pollable;
+	struct evloop_handler *poll_set[EVLOOP_MAX_HANDLERS];
+	unsigned nr_poll;
+	bool poll_started;      /* poll mode: on_poll_begin done for the poll set */
 	struct evloop_defer *defer_head, **defer_tail;
-	uint64_t poll_ns;       /* 0: block at once (issue 6 makes it adaptive) */
+	struct poll_policy policy;      /* policy.poll_ns: the current window */
+	struct poll_contention cont;
+	bool contention_aware;
+	uint64_t last_fd_check;
+	/* The clock and the contention signal: real ones by default, fakes in tests. */
+	uint64_t (*clock)(void *opaque);
+	uint64_t (*contention_read)(void *opaque);
+	void *clock_opaque, *contention_opaque;
 	struct evloop_stats st;
 };
 
+/* Polling off (poll-max-ns 0) until evloop_set_poll(). */
 int evloop_init(struct evloop *l);
 void evloop_destroy(struct evloop *l);
+/* Polling parameters (before the loop runs); max_ns 0 turns polling off. */
+void evloop_set_poll(struct evloop *l, const struct poll_params *p, bool contention_aware);
 
 /* Register / unregister a source (-errno).  Handlers stay owned by the caller. */
 int evloop_add(struct evloop *l, struct evloop_handler *h);
@@ -84,7 +145,13 @@ void evloop_defer(struct evloop *l, struct evloop_defer *d);
  */
 int evloop_run_once(struct evloop *l, int timeout_ms);
 
+/* Leave poll mode (notifications back on): before the loop stops for good. */
+void evloop_poll_stop(struct evloop *l);
+
 /* Make a blocked evloop_run_once() return (any thread). */
 void evloop_wake(struct evloop *l);
+
+/* CLOCK_MONOTONIC in ns (the default clock). */
+uint64_t evloop_now_ns(void *unused);
 
 #endif

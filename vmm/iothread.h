@@ -5,6 +5,9 @@
  * ioeventfds, request parsing, submission and completion all happen here,
  * never on a vCPU thread.
  *
+ * It polls (evloop.h, poll_policy.h) with the --iothread poll-* settings,
+ * and runs pinned to one CPU with cpu=N.
+ *
  * Life cycle: iothread_init(), attach disks (blk_attach on &t->loop,
  * blk_file_bind on &t->uring), iothread_start() before the vCPUs run,
  * iothread_stop() after they stopped: in-flight I/O completes, every
@@ -20,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "evloop.h"
 #include "../devices/blk_uring.h"
 
@@ -35,12 +39,16 @@ struct iothread {
 	atomic_bool stop;
 	sem_t ready;              /* posted once the thread installed its filter */
 	int sandbox_err;          /* sandbox_apply()'s result in the thread */
+	bool pinned;              /* cpu=N */
+	unsigned cpu;
 	uint64_t cpu_ns;          /* CLOCK_THREAD_CPUTIME_ID when it exited */
 	uint64_t flush_errors;    /* fdatasync failures at stop */
 };
 
-/* -errno with a one-line reason in err. */
-int iothread_init(struct iothread *t, const char *id, char *err, size_t errlen);
+/* -errno with a one-line reason in err.  c: id, polling and placement. */
+int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, size_t errlen);
+/* The thread's CPU time so far (while it runs too: for SIGUSR1). */
+uint64_t iothread_cpu_ns(const struct iothread *t);
 int iothread_start(struct iothread *t);
 /* Drain in-flight I/O, flush the files, join.  Safe if never started. */
 void iothread_stop(struct iothread *t);

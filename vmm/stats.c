@@ -23,16 +23,28 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* One list of the vCPU counters keeps the stderr line and the JSON in step. */
+#define VCPU_COUNTERS(X) \
+	X(exits, exits) X(io, io) X(mmio, mmio) X(unclaimed_io, io_unclaimed) \
+	X(unclaimed_mmio, mmio_unclaimed) X(intr, intr) X(other, other)
+
+static void vcpu_counters(FILE *f, const struct vcpu_stats *s, bool json)
+{
+	const char *sep = "";
+#define X(key, field) \
+	fprintf(f, json ? "%s\"" #key "\": %llu" : "%s" #key "=%llu", sep, \
+		(unsigned long long)s->field); \
+	sep = json ? ", " : " ";
+	VCPU_COUNTERS(X)
+#undef X
+}
+
 void stats_print(const struct vm *vm, FILE *f)
 {
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		const struct vcpu_stats *s = &vm->vcpus[i].st;
-		fprintf(f, "pollvm: stats vcpu%u: exits=%llu io=%llu mmio=%llu unclaimed_io=%llu "
-			"unclaimed_mmio=%llu intr=%llu other=%llu\n", i,
-			(unsigned long long)s->exits, (unsigned long long)s->io,
-			(unsigned long long)s->mmio, (unsigned long long)s->io_unclaimed,
-			(unsigned long long)s->mmio_unclaimed, (unsigned long long)s->intr,
-			(unsigned long long)s->other);
+		fprintf(f, "pollvm: stats vcpu%u: ", i);
+		vcpu_counters(f, &vm->vcpus[i].st, false);
+		fputc('\n', f);
 	}
 	fprintf(f, "pollvm: stats uart0: tx_bytes=%llu rx_bytes=%llu\n",
 		(unsigned long long)vm->uart.tx_bytes, (unsigned long long)vm->uart.rx_bytes);
@@ -70,13 +82,9 @@ int stats_write_json(const struct vm *vm, const char *path)
 		fprintf(f, "null");
 	fprintf(f, "},\n  \"vcpus\": [");
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		const struct vcpu_stats *s = &vm->vcpus[i].st;
-		fprintf(f, "%s\n    {\"id\": %u, \"exits\": %llu, \"io\": %llu, \"mmio\": %llu, "
-			"\"unclaimed_io\": %llu, \"unclaimed_mmio\": %llu, \"intr\": %llu, \"other\": %llu}",
-			i ? "," : "", i, (unsigned long long)s->exits, (unsigned long long)s->io,
-			(unsigned long long)s->mmio, (unsigned long long)s->io_unclaimed,
-			(unsigned long long)s->mmio_unclaimed, (unsigned long long)s->intr,
-			(unsigned long long)s->other);
+		fprintf(f, "%s\n    {\"id\": %u, ", i ? "," : "", i);
+		vcpu_counters(f, &vm->vcpus[i].st, true);
+		fputc('}', f);
 	}
 	fprintf(f, "\n  ],\n  \"uart0\": {\"tx_bytes\": %llu, \"rx_bytes\": %llu},\n",
 		(unsigned long long)vm->uart.tx_bytes, (unsigned long long)vm->uart.rx_bytes);

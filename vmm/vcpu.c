@@ -7,6 +7,7 @@
 #include "../firmware/layout.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +373,17 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, vcpu_kick_signal());
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	if (vm->cfg->vcpu_pinned) {
+		cpu_set_t cpus;
+		CPU_ZERO(&cpus);
+		CPU_SET((int)vm->cfg->vcpu_cpu[v->id], &cpus);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus)) {
+			vm_request_exit(vm, EXIT_GUEST_CRASH, "vCPU %u: cannot pin to CPU %u", v->id,
+					vm->cfg->vcpu_cpu[v->id]);
+			return NULL;
+		}
+	}
 
 	/* From here on the guest runs: only the system calls a vCPU needs. */
 	int fds[2] = { v->fd, vm->kvm.vm_fd };

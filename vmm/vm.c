@@ -98,6 +98,12 @@ int vm_prepare(struct vm *vm, const struct config *cfg)
 		pv_err("--kernel %s: %s", cfg->kernel, err);
 		return r;
 	}
+	if (cfg->machine_desc == MACHINE_DESC_FDT && vm->ki.boot == BOOT_PVH) {
+		pv_err("--machine-desc=fdt: --kernel %s is entered through PVH, whose start info has no "
+		       "setup_data for the device tree (use a vmlinux with --boot linux, or a bzImage)",
+		       cfg->kernel);
+		return -EINVAL;
+	}
 	if (vm->ki.load_end > vm->low_size) {
 		pv_err("--kernel %s needs RAM up to %llu MiB; --mem is %llu MiB", cfg->kernel,
 		       (unsigned long long)(vm->ki.load_end >> 20) + 1,
@@ -224,7 +230,9 @@ static int vm_build_cmdline(struct vm *vm, struct cmdline *c)
 	const char *base = vm->cfg->cmdline ? vm->cfg->cmdline : BOOT_DEFAULT_CMDLINE;
 
 	cmdline_init(c, CMDLINE_MAX);
-	if (cmdline_append(c, base) || disks_cmdline(&vm->disks, c)) {
+	/* With a device tree the tree carries the disks (vmm/dtb.c). */
+	if (cmdline_append(c, base) ||
+	    (vm->cfg->machine_desc == MACHINE_DESC_CMDLINE && disks_cmdline(&vm->disks, c))) {
 		pv_err("--cmdline is longer than the guest's %u-byte limit with the devices' entries",
 		       CMDLINE_MAX - 1);
 		return -E2BIG;

@@ -6,7 +6,7 @@ BLKBENCH_DIR  := guest/blkbench
 BLKBENCH_ELF  := $(BUILD)/guests/blkbench.elf
 BLKBENCH_OBJ  := $(BUILD)/guests/blkbench
 BLKBENCH_SRCS := $(addprefix $(BLKBENCH_DIR)/,boot.S paging.S entry.S cpu.c kernel.c apic.c \
-                   lib.c opts.c virtio.c blk.c stats.c verify.c job.c main.c)
+                   lib.c opts.c virtio.c blk.c stats.c verify.c job.c hostile.c main.c)
 BLKBENCH_OBJS := $(patsubst $(BLKBENCH_DIR)/%,$(BLKBENCH_OBJ)/%.o,$(BLKBENCH_SRCS))
 
 # No libc, no PIC, no red zone (interrupts land on the kernel stack in

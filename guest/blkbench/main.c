@@ -7,6 +7,7 @@
 
 #include "blk.h"
 #include "blkbench.h"
+#include "hostile.h"
 #include "job.h"
 #include "lib.h"
 #include "opts.h"
@@ -157,5 +158,9 @@ void user_main(uint64_t start_info)
 	uprintf("blkbench: dev %u virtio-blk at %#lx irq %u: %lu sectors (%lu MiB), %u/%u queue(s) of %u, features %s\n",
 		o.dev, d->base, d->irq, b.sectors, b.sectors >> 11, b.nq, b.num_queues, b.q[0].num, feats);
 
+	if (o.hostile[0])
+		sys_exit(hostile_run(&o, &b, &v, d->base));
+	if (o.crash_sectors)
+		crash_run(&o, &b, &v);
 	sys_exit(job_run(&o, &b));
 }

@@ -179,6 +179,19 @@ static int one_opt(struct bb_opts *o, const char *k, size_t kn, const char *v, s
 	} else if (word_is(k, kn, "rwmixread")) {
 		NUM(0, 100, false);
 		o->rwmixread = (uint32_t)x;
+	} else if (word_is(k, kn, "hostile")) {
+		if (!vn || vn >= sizeof(o->hostile))
+			FAIL("bad hostile=%.*s (a case name or all)", (int)vn, v);
+		memcpy(o->hostile, v, vn);
+		o->hostile[vn] = 0;
+	} else if (word_is(k, kn, "crash")) {
+		bool on;
+		if (!parse_onoff(v, vn, &on))
+			FAIL("bad crash=%.*s (on|off)", (int)vn, v);
+		o->crash_sectors = on ? (o->crash_sectors ? o->crash_sectors : 2048) : 0;
+	} else if (word_is(k, kn, "crash_sectors")) {
+		NUM(1, 1u << 24, false);
+		o->crash_sectors = x;
 	} else if (word_is(k, kn, "virtio_mmio.device")) {
 		if (o->nr_devs == BB_MAX_DEVS)
 			FAIL("more than %u virtio_mmio.device= entries", BB_MAX_DEVS);

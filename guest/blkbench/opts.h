@@ -40,6 +40,8 @@ struct bb_opts {
 	uint64_t size;            /* job region in bytes; 0: the whole disk */
 	uint64_t seed;
 	uint32_t rwmixread;       /* randrw: percentage of reads */
+	char hostile[32];         /* hostile=CASE|all: malformed chains (hostile.c); "" = off */
+	uint64_t crash_sectors;   /* crash=on: power-cut test over 2 x this many sectors; 0 = off */
 	unsigned nr_devs;
 	struct bb_mmio_dev devs[BB_MAX_DEVS];
 };

@@ -73,6 +73,17 @@ int main(void)
 
 	/* Bad values. */
 	bad("rw=sideways tsc_khz=1000", "bad rw=sideways");
+	/* hostile= and crash= (issue 7) */
+	CHECK(parse("hostile=all tsc_khz=1000") == 0 && !strcmp(o.hostile, "all"));
+	CHECK(parse("hostile=desc_loop tsc_khz=1000") == 0 && !strcmp(o.hostile, "desc_loop"));
+	CHECK(parse("tsc_khz=1000") == 0 && o.hostile[0] == 0 && o.crash_sectors == 0);
+	bad("hostile= tsc_khz=1000", "bad hostile=");
+	bad("hostile=abcdefghijklmnopqrstuvwxyz0123456789 tsc_khz=1000", "bad hostile=");
+	CHECK(parse("crash=on tsc_khz=1000") == 0 && o.crash_sectors == 2048);
+	CHECK(parse("crash_sectors=64 crash=on tsc_khz=1000") == 0 && o.crash_sectors == 64);
+	CHECK(parse("crash=on crash_sectors=64 tsc_khz=1000") == 0 && o.crash_sectors == 64);
+	bad("crash=maybe tsc_khz=1000", "bad crash=");
+	bad("crash_sectors=0 tsc_khz=1000", "crash_sectors=");
 	bad("bs=1000 tsc_khz=1000", "not a multiple of 512");
 	bad("bs=0 tsc_khz=1000", "for bs=");
 	bad("bs=8m tsc_khz=1000", "for bs=");

@@ -875,7 +875,9 @@ static void test_iothread(void **state)
 	char err[256];
 	int fd;
 
-	assert_int_equal(iothread_init(t, "io0", err, sizeof(err)), 0);
+	struct iothread_cfg tc;
+	iothread_cfg_default(&tc, "io0");
+	assert_int_equal(iothread_init(t, &tc, err, sizeof(err)), 0);
 	snprintf(f->path, sizeof(f->path), "/var/tmp/pollvm-test-XXXXXX");
 	fd = mkstemp(f->path);
 	assert_int_equal(ftruncate(fd, CAP * 512), 0);

@@ -78,6 +78,13 @@ static void test_config_ok(void **state)
 	assert_int_equal(c.cpus, 1);
 	assert_null(c.cmdline);
 	assert_int_equal(c.timeout, 0);
+	assert_int_equal(c.machine_desc, MACHINE_DESC_CMDLINE);
+	assert_null(c.dump_dtb);
+
+	const char *a3[] = { "--kernel=k", "--machine-desc=fdt", "--dump-dtb", "t.dtb", NULL };
+	assert_int_equal(parse(&c, a3), 0);
+	assert_int_equal(c.machine_desc, MACHINE_DESC_FDT);
+	assert_string_equal(c.dump_dtb, "t.dtb");
 }
 
 static void test_config_bad(void **state)
@@ -97,6 +104,8 @@ static void test_config_bad(void **state)
 		{ "--kernel", "k", "--frobnicate", NULL },
 		{ "--kernel", "k", "stray", NULL },
 		{ "--kernel", NULL },                       /* missing value */
+		{ "--kernel", "k", "--machine-desc", "acpi", NULL },
+		{ "--kernel", "k", "--dump-dtb", "", NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(parse(&c, bad[i]), -EINVAL);

@@ -303,6 +303,28 @@ static void test_status_rules(void **state)
 	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x83);
 }
 
+/*
+ * Regression (fuzz_mmio, corpus mmio/regress-undefined-status-bits): the
+ * undefined status bits 0x10, 0x20 and bits 8..31 used to be stored and
+ * read back as set.  They are dropped (and counted); the defined bits of
+ * the same write still count, and a write of only undefined bits is not
+ * a reset.
+ */
+static void test_status_undefined_bits(void **state)
+{
+	struct fx *f = *state;
+
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | 0x30);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | 0xffff0000u);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	/* Only undefined bits: no reset, and nothing set. */
+	wr(f, VIRTIO_MMIO_STATUS, 0x100);
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	assert_int_equal(f->t.st.resets, 0);
+	assert_true(f->t.st.bad_writes >= 3);
+}
+
 static void test_reset_drops_state(void **state)
 {
 	struct fx *f = *state;
@@ -439,6 +461,7 @@ int main(void)
 		T(test_queue_num),
 		T(test_queue_rings_outside_ram),
 		T(test_status_rules),
+		T(test_status_undefined_bits),
 		T(test_reset_drops_state),
 		T(test_interrupt_status_ack),
 		T(test_bad_access_width),

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer harness: virtio-blk request handling end to end (virtio-mmio
+ * set-up, kick, virtq_pop, request parsing, a backend that completes
+ * asynchronously and really moves the data, used ring, interrupt), over
+ * fake guest memory whose every byte comes from the fuzzer.
+ *
+ * Input layout:
+ *   byte 0   bit 1 = EVENT_IDX, bit 2 = INDIRECT_DESC, bit 3 = read-only
+ *            disk, bits 4-6 = queue size 2 << n (2..256), bit 7 = the
+ *            backend fails every third request
+ *   byte 1   completion order: bit 0 = newest first, bits 1-7 = rotation;
+ *            also how many rounds of (drain, complete, kick): 1 + (b & 3)
+ *   bytes 2.. guest RAM from its start: descriptor table at +0, avail
+ *            ring at +0x1000, used ring at +0x2000 (zeroed, as a driver
+ *            hands it over), then anything
+ *
+ * An oracle independent of the device walks every published chain in the
+ * initial RAM (the way the spec says a chain is read) and collects the
+ * device-writable buffers of each.  Checked after every input, beyond
+ * ASan/UBSan:
+ *   - no guest byte changes outside those writable buffers and the used
+ *     ring (the rest of RAM is a canary);
+ *   - the backend is only handed reads into writable buffers, writes from
+ *     RAM, and offsets inside the disk;
+ *   - every used entry names a published head, and its len never exceeds
+ *     that chain's writable bytes;
+ *   - nothing stays in flight, and the backend never sees more requests
+ *     than were published.
+ * Inputs where a writable buffer overlaps a descriptor table or the avail
+ * ring (the chain could change under the device, so the oracle's walk
+ * would no longer be the device's) skip the canary and used-entry checks.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* The harness's own checking loops: not coverage feedback, and ~10x faster. */
+#define NO_COV __attribute__((no_sanitize("coverage"), noinline))
+
+#include "../../devices/blk.h"
+#include "../../devices/virtq.h"
+
+#define RAM_GPA   0x10000ULL
+#define RAM_SIZE  0x10000ULL
+#define DESC_OFF  0x0000
+#define AVAIL_OFF 0x1000
+#define USED_OFF  0x2000
+#define DISK_SECTORS 512
+
+static uint8_t *ram, *snap;
+static uint8_t *allowed;             /* per RAM byte: device may write it */
+static struct guest_mem mem;
+static uint8_t disk[DISK_SECTORS * 512], disk0[DISK_SECTORS * 512];
+
+/* ---- the oracle ------------------------------------------------------- */
+
+struct range { uint64_t off, len; };
+
+static struct {
+	bool published[VIRTQ_NUM_MAX];
+	uint64_t wbytes[VIRTQ_NUM_MAX];  /* writable bytes of the chain at head */
+	bool self_modifying;             /* writable overlaps ring structure */
+	bool used_clobbered;             /* writable overlaps the used ring */
+	unsigned nr_published;
+	struct range tables[VIRTQ_NUM_MAX * 2];
+	unsigned ntables;
+	struct range wr[VIRTQ_NUM_MAX * 8];
+	unsigned nwr;
+} O;
+
+static bool ram_range(uint64_t gpa, uint64_t len, uint64_t *off)
+{
+	if (gpa < RAM_GPA || gpa - RAM_GPA >= RAM_SIZE || len > RAM_SIZE - (gpa - RAM_GPA))
+		return false;
+	*off = gpa - RAM_GPA;
+	return true;
+}
+
+static bool overlaps(struct range a, uint64_t off, uint64_t len)
+{
+	return a.len && len && a.off < off + len && off < a.off + a.len;
+}
+
+/* Walk the chain at head as the spec defines it; give up where it is broken. */
+NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
+{
+	const uint8_t *table = ram + DESC_OFF;
+	unsigned tnum = num, steps = 0, i = head;
+	bool in_ind = false;
+
+	O.wbytes[head] = 0;
+	while (steps++ <= tnum) {
+		uint64_t addr, off;
+		uint32_t len;
+		uint16_t flags, next;
+		memcpy(&addr, table + 16 * i, 8);
+		memcpy(&len, table + 16 * i + 8, 4);
+		memcpy(&flags, table + 16 * i + 12, 2);
+		memcpy(&next, table + 16 * i + 14, 2);
+		addr = le64toh(addr);
+		len = le32toh(len);
+		flags = le16toh(flags);
+		next = le16toh(next);
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			if (in_ind || !indirect || !len || len % 16 || !ram_range(addr, len, &off))
+				return;
+			if (O.ntables < sizeof(O.tables) / sizeof(O.tables[0]))
+				O.tables[O.ntables++] = (struct range){ off, len };
+			else
+				O.self_modifying = true;   /* cannot track: be conservative */
+			table = ram + off;
+			tnum = len / 16;
+			steps = 0;
+			i = 0;
+			in_ind = true;
+			continue;
+		}
+		if (flags & VIRTQ_DESC_F_WRITE) {
+			O.wbytes[head] += len;
+			if (ram_range(addr, len, &off) && len) {
+				if (O.nwr < sizeof(O.wr) / sizeof(O.wr[0]))
+					O.wr[O.nwr++] = (struct range){ off, len };
+				else
+					O.self_modifying = true;
+			}
+		}
+		if (!(flags & VIRTQ_DESC_F_NEXT) || next >= tnum)
+			return;
+		i = next;
+	}
+}
+
+NO_COV static void oracle(unsigned num, bool indirect)
+{
+	const uint16_t *avail = (const uint16_t *)(ram + AVAIL_OFF);
+	uint16_t idx = le16toh(avail[1]);
+
+	memset(&O, 0, sizeof(O));
+	memset(allowed, 0, RAM_SIZE);
+	/* The device breaks the ring instead of reading more than num entries. */
+	O.nr_published = idx <= num ? idx : 0;
+	O.tables[O.ntables++] = (struct range){ DESC_OFF, 16ull * num };
+	for (unsigned k = 0; k < O.nr_published; k++) {
+		uint16_t head = le16toh(avail[2 + k]);
+		if (head >= num)
+			break;   /* the ring breaks here: nothing after it is read */
+		O.published[head] = true;
+		oracle_chain(num, indirect, head);
+	}
+	uint64_t used_lo = USED_OFF, used_len = virtq_used_bytes(num) + 2;
+	for (unsigned w = 0; w < O.nwr; w++) {
+		memset(allowed + O.wr[w].off, 1, O.wr[w].len);
+		if (overlaps(O.wr[w], AVAIL_OFF, virtq_avail_bytes(num) + 2))
+			O.self_modifying = true;
+		for (unsigned t = 0; t < O.ntables; t++)
+			if (overlaps(O.wr[w], O.tables[t].off, O.tables[t].len))
+				O.self_modifying = true;
+		if (overlaps(O.wr[w], used_lo, used_len))
+			O.used_clobbered = true;
+	}
+	/* Used-entry writes may land in an indirect table placed in the used ring. */
+	for (unsigned t = 0; t < O.ntables; t++)
+		if (overlaps(O.tables[t], used_lo, used_len))
+			O.self_modifying = true;
+	memset(allowed + used_lo, 1, used_len);
+}
+
+/* ---- the backend: asynchronous, moves real data ------------------------ */
+
+struct fake_be {
+	struct blk_io *pending[VIRTQ_NUM_MAX];
+	unsigned n, submitted, seq;
+	bool fail;
+};
+static struct fake_be be;
+
+static bool in_ram(const void *p, uint64_t len)
+{
+	const uint8_t *b = p;
+	return b && b >= ram && len <= (uint64_t)(ram + RAM_SIZE - b);
+}
+
+NO_COV static int fake_submit(void *opaque, struct blk_io *io)
+{
+	struct fake_be *f = opaque;
+
+	if (f->n >= VIRTQ_NUM_MAX)
+		abort(); /* more in flight than slots: blk must throttle */
+	if (++f->submitted > O.nr_published && !O.self_modifying)
+		abort(); /* a request nobody published */
+	switch (io->op) {
+	case BLK_IO_READ:
+	case BLK_IO_WRITE: {
+		uint64_t sum = 0;
+		for (unsigned i = 0; i < io->iovcnt; i++) {
+			const uint8_t *b = io->iov[i].iov_base;
+			uint64_t l = io->iov[i].iov_len;
+			if (!in_ram(b, l) || !l)
+				abort();
+			/* Reads land only in device-writable buffers. */
+			if (io->op == BLK_IO_READ && !O.self_modifying)
+				for (uint64_t k = 0; k < l; k++)
+					if (!allowed[b - ram + k])
+						abort();
+			sum += l;
+		}
+		if (sum != io->len)
+			abort();
+	}
+		/* fallthrough */
+	case BLK_IO_DISCARD:
+	case BLK_IO_WRITE_ZEROES:
+		if (io->offset > sizeof(disk) || io->len > sizeof(disk) - io->offset || !io->len)
+			abort();
+		break;
+	case BLK_IO_FLUSH:
+		break;
+	default:
+		abort();
+	}
+	f->pending[f->n++] = io;
+	return 0;
+}
+
+static void fake_do(struct blk_io *io)
+{
+	uint64_t off = io->offset;
+
+	switch (io->op) {
+	case BLK_IO_READ:
+		for (unsigned i = 0; i < io->iovcnt; i++) {
+			memcpy(io->iov[i].iov_base, disk + off, io->iov[i].iov_len);
+			off += io->iov[i].iov_len;
+		}
+		break;
+	case BLK_IO_WRITE:
+		for (unsigned i = 0; i < io->iovcnt; i++) {
+			memcpy(disk + off, io->iov[i].iov_base, io->iov[i].iov_len);
+			off += io->iov[i].iov_len;
+		}
+		break;
+	case BLK_IO_DISCARD:
+	case BLK_IO_WRITE_ZEROES:
+		memset(disk + off, 0, io->len);
+		break;
+	default:
+		break;
+	}
+}
+
+static void complete_all(uint8_t order)
+{
+	unsigned n = be.n;
+	struct blk_io *p[VIRTQ_NUM_MAX];
+
+	memcpy(p, be.pending, n * sizeof(p[0]));
+	be.n = 0;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned j = (k + (order >> 1)) % n;
+		struct blk_io *io = p[order & 1 ? n - 1 - j : j];
+		int res = 0;
+		if (be.fail && ++be.seq % 3 == 0)
+			res = -EIO;
+		else
+			fake_do(io);
+		io->complete(io, res);
+	}
+}
+
+static const struct blk_backend_ops fake_ops = { .submit = fake_submit };
+
+static struct blk blk;
+static struct evloop loop;
+static int irqfd, kickfd;
+static struct blk_params params = {
+	.capacity = DISK_SECTORS, .blk_size = 512, .discard = true, .write_zeroes = true,
+	.writeback = true, .num_queues = 1, .serial = "fuzz-blk-serial-0123456789",
+};
+
+static void mmio_w(uint64_t off, uint32_t v)
+{
+	virtio_mmio_bus_ops.write(&blk.t, off, &v, 4);
+}
+
+NO_COV static void check(unsigned num)
+{
+	if (blk.inflight || be.n)
+		abort();
+	if (O.self_modifying)
+		return;
+	for (uint64_t i = 0; i < RAM_SIZE; i++)
+		if (ram[i] != snap[i] && !allowed[i])
+			abort();   /* the device wrote outside the request's buffers */
+	if (O.used_clobbered)
+		return;
+	const uint16_t *used = (const uint16_t *)(ram + USED_OFF);
+	uint16_t uidx = le16toh(used[1]);
+	if (uidx > O.nr_published)
+		abort();   /* more completions than requests */
+	for (unsigned k = 0; k < uidx; k++) {
+		uint32_t id, len;
+		memcpy(&id, ram + USED_OFF + 4 + 8 * (k % num), 4);
+		memcpy(&len, ram + USED_OFF + 8 + 8 * (k % num), 4);
+		id = le32toh(id);
+		len = le32toh(len);
+		if (id >= num || !O.published[id])
+			abort();   /* returned a chain nobody published */
+		if (len > O.wbytes[id] || len == 0)
+			abort();   /* claimed more written bytes than the chain has */
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	ram = aligned_alloc(4096, RAM_SIZE);
+	snap = malloc(RAM_SIZE);
+	for (size_t i = 0; i < sizeof(disk0); i += 512)
+		memset(disk0 + i, (int)(i / 512), 512);
+	allowed = malloc(RAM_SIZE);
+	gmem_add(&mem, RAM_GPA, RAM_SIZE, ram);
+	irqfd = eventfd(0, EFD_NONBLOCK);
+	kickfd = eventfd(0, EFD_NONBLOCK);
+	if (evloop_init(&loop) || blk_init(&blk, "fuzz", &params, &mem, irqfd, &kickfd, &fake_ops, &be) ||
+	    blk_attach(&blk, &loop))
+		abort();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint64_t v;
+
+	if (size < 2)
+		return 0;
+	uint8_t mode = data[0], order = data[1];
+	unsigned num = 2u << ((mode >> 4) & 7);   /* 2 .. 256 */
+	size_t n = size - 2 < RAM_SIZE ? size - 2 : RAM_SIZE;
+	bool evidx = mode & 2, indirect = mode & 4;
+
+	memset(ram, 0, RAM_SIZE);
+	memcpy(ram, data + 2, n);
+	/* A driver hands the device a zeroed used ring (the rest is the fuzzer's). */
+	memset(ram + USED_OFF, 0, virtq_used_bytes(num) + 2);
+	memcpy(disk, disk0, sizeof(disk));
+	blk.p.ro = mode & 8;
+	be.fail = mode & 0x80;
+	be.submitted = be.seq = 0;
+	oracle(num, indirect);
+	memcpy(snap, ram, RAM_SIZE);
+
+	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |
+			(1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+			(evidx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0) |
+			(indirect ? 1ULL << VIRTIO_F_RING_INDIRECT_DESC : 0);
+	if (blk.p.ro)
+		feat &= ~((1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
+	mmio_w(VIRTIO_MMIO_STATUS, 0);
+	mmio_w(VIRTIO_MMIO_STATUS, 1);
+	mmio_w(VIRTIO_MMIO_STATUS, 3);
+	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
+	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
+	mmio_w(VIRTIO_MMIO_STATUS, 0xb);
+	mmio_w(VIRTIO_MMIO_QUEUE_NUM, num);
+	mmio_w(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_GPA + DESC_OFF));
+	mmio_w(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_GPA + AVAIL_OFF));
+	mmio_w(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_GPA + USED_OFF));
+	mmio_w(VIRTIO_MMIO_QUEUE_READY, 1);
+	mmio_w(VIRTIO_MMIO_STATUS, 0xf);
+	if (!(blk.t.status & VIRTIO_STATUS_DRIVER_OK))
+		abort();
+
+	/* DRIVER_OK kicked the queue: the loop drains it. */
+	unsigned rounds = 1 + (order & 3);
+	for (unsigned round = 0; round < rounds; round++) {
+		evloop_run_once(&loop, 0);
+		complete_all(order);
+		evloop_run_once(&loop, 0);
+		mmio_w(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	}
+	evloop_run_once(&loop, 0);
+	complete_all(order);
+	evloop_run_once(&loop, 0);
+	check(num);
+	while (read(irqfd, &v, 8) == 8)
+		;
+	while (read(kickfd, &v, 8) == 8)
+		;
+	return 0;
+}
