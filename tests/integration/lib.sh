@@ -4,7 +4,12 @@
 
 POLLVM=${POLLVM:-$PWD/build/pollvm}
 T_PASS=0 T_FAIL=0 T_SKIP=0 T_FAILED=()
-T_TMP=$(mktemp -d /tmp/pollvm-itest.XXXXXX)
+# Scratch files (disk images among them) on a local file system: inside the
+# nested test host /tmp is the host's, over 9p, which is slow for disk
+# images and has wedged a run; L1's /dev/shm is its own tmpfs.
+T_BASE=/tmp
+[ -n "${POLLVM_NESTED_L1:-}" ] && [ -d /dev/shm ] && T_BASE=/dev/shm
+T_TMP=$(mktemp -d "$T_BASE/pollvm-itest.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
 
 # pv OUTFILE ARGS...: run pollvm, stdout+stderr to OUTFILE, return its status.
