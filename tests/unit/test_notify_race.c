@@ -66,28 +66,9 @@ struct fx {
 	uint64_t kicks_sent, kicks_skipped, lost;
 };
 
-static void wr(struct fx *f, uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(&f->b.t, off, &v, 4);
-}
-
 static void bring_up(struct fx *f, uint64_t feat)
 {
-	feat &= f->b.t.device_features;
-	wr(f, VIRTIO_MMIO_STATUS, 1);
-	wr(f, VIRTIO_MMIO_STATUS, 3);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
-	wr(f, VIRTIO_MMIO_STATUS, 0xb);
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, NUM);
-	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)f->d.desc);
-	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)f->d.avail);
-	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)f->d.used);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(f, VIRTIO_MMIO_STATUS, 0xf);
+	drv_bring_up(&f->d, &f->b.t, feat);
 }
 
 static void *device_thread(void *arg)

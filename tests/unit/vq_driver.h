@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../vmm/guest_mem.h"
+#include "../../devices/virtio_mmio.h"
 
 /* Guest RAM starts above 0 so that "below RAM" is testable too. */
 #define DRV_RAM_GPA  0x100000ULL
@@ -121,6 +122,31 @@ static inline int drv_get_used(struct drv *d, uint32_t *id, uint32_t *len)
 	memcpy(len, e + 4, 4);
 	d->last_used++;
 	return 1;
+}
+
+/* The driver's set-up (virtio 1.2 3.1.1) of queue 0, as Linux does it. */
+static inline void drv_mmio_wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
+{
+	virtio_mmio_bus_ops.write(t, off, &v, 4);
+}
+
+static inline void drv_bring_up(struct drv *d, struct virtio_mmio *t, uint64_t feat)
+{
+	feat &= t->device_features;
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, 1);
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, 3);
+	drv_mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	drv_mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
+	drv_mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	drv_mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, 0xb);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_NUM, d->num);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)d->desc);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)d->avail);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)d->used);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, 0xf);
 }
 
 #endif
