@@ -11,6 +11,7 @@
 #ifndef POLLVM_DEVICES_BLK_H
 #define POLLVM_DEVICES_BLK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -90,7 +91,7 @@ struct blk_backend_ops {
 
 /* Per-queue counters (README "Stats"); device totals are their sums. */
 struct blk_queue_stats {
-	uint64_t kicks;               /* notifications handled (ioeventfd or bus) */
+	uint64_t kicks;               /* guest notifications (ioeventfd or bus), each one */
 	uint64_t batches;             /* drains that found at least one request */
 	uint64_t requests;
 	uint64_t reads, writes, flushes, get_ids, discards, write_zeroes, unsupported;
@@ -100,7 +101,7 @@ struct blk_queue_stats {
 	/* polling (issue 6) */
 	uint64_t poll_windows;        /* times kicks were suppressed for a polling stretch */
 	uint64_t poll_drains;         /* drains started by polling, not by a kick */
-	uint64_t kicks_late;          /* kicks drained when polling stopped (sent before it) */
+	uint64_t kicks_late;          /* notifications drained when polling stopped (sent before it) */
 	uint64_t batch_max;           /* most requests taken in one drain (not a sum) */
 	/* errors by kind */
 	uint64_t err_no_status;       /* no writable status byte: DEVICE_NEEDS_RESET */
@@ -137,6 +138,7 @@ struct blk_queue {
 	bool pushed;                 /* used entries added since the last irq check */
 	bool throttled;
 	bool polling;                /* the IOThread polls us: kicks suppressed */
+	_Atomic unsigned self_kicks; /* kick_fd writes of our own (activation), not the guest's */
 	struct blk_queue_stats st;
 };
 

@@ -327,3 +327,21 @@ bool virtq_set_notification(struct virtq *q, bool enable)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return virtq_has_avail(q);
 }
+
+void virtq_snapshot(const struct virtq *q, struct virtq_ring_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->ready = q->ready;
+	s->last_avail_idx = q->last_avail_idx;
+	s->used_idx = q->used_idx;
+	s->signalled_used = q->signalled_used;
+	s->notify_enabled = q->notify_enabled;
+	if (!q->ready)
+		return;
+	s->avail_flags = ld16(&q->avail[AVAIL_FLAGS]);
+	s->avail_idx = ld16(&q->avail[AVAIL_IDX]);
+	s->used_event = ld16(&q->avail[AVAIL_RING + q->num]);
+	s->used_flags = ld16(&q->used[USED_FLAGS]);
+	s->used_idx_ring = ld16(&q->used[USED_IDX]);
+	s->avail_event = ld16((const uint16_t *)((const uint8_t *)q->used + USED_RING_OFF + 8u * q->num));
+}

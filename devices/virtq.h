@@ -158,6 +158,21 @@ bool virtq_should_notify(struct virtq *q);
  */
 bool virtq_set_notification(struct virtq *q, bool enable);
 
+/*
+ * Both sides' ring indices at one moment, for diagnosing a stalled queue
+ * (--stats, SIGUSR1): did the driver publish what we never took (a missed
+ * kick), or did we complete what it never saw (a missed interrupt)?  The
+ * guest fields are read without validation: they are only printed.
+ */
+struct virtq_ring_state {
+	bool ready;
+	uint16_t avail_flags, avail_idx, used_event;   /* written by the driver */
+	uint16_t used_flags, used_idx_ring, avail_event; /* as the guest sees them */
+	uint16_t last_avail_idx, used_idx, signalled_used;
+	bool notify_enabled;
+};
+void virtq_snapshot(const struct virtq *q, struct virtq_ring_state *s);
+
 /* Bytes needed for each ring of a queue of num entries (2.7). */
 static inline uint64_t virtq_desc_bytes(unsigned num)  { return (uint64_t)VIRTQ_DESC_SIZE * num; }
 static inline uint64_t virtq_avail_bytes(unsigned num) { return 6 + 2ull * num; }

@@ -338,6 +338,21 @@ static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct v
 	}
 }
 
+/* Where both sides stand (virtq_snapshot): what a stalled queue is waiting for. */
+static void json_ring(FILE *f, const struct virtq *vq, unsigned inflight)
+{
+	struct virtq_ring_state r;
+
+	virtq_snapshot(vq, &r);
+	fprintf(f, ",\n       \"ring\": {\"ready\": %s, \"inflight\": %u, \"avail_idx\": %u, "
+		"\"last_avail_idx\": %u, \"used_idx\": %u, \"used_idx_ring\": %u, "
+		"\"signalled_used\": %u, \"used_event\": %u, \"avail_event\": %u, "
+		"\"avail_flags\": %u, \"used_flags\": %u, \"notify_enabled\": %s}",
+		r.ready ? "true" : "false", inflight, r.avail_idx, r.last_avail_idx, r.used_idx,
+		r.used_idx_ring, r.signalled_used, r.used_event, r.avail_event, r.avail_flags,
+		r.used_flags, r.notify_enabled ? "true" : "false");
+}
+
 void disks_stats_json(const struct vm_disks *ds, FILE *f)
 {
 	fprintf(f, "  \"disks\": [");
@@ -353,10 +368,11 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 			const struct virtio_mmio_stats *s = &d->blk.t.st;
 			MMIO_COUNTERS(JSON_U64)
 		}
-		fprintf(f, "},\n     \"queues\": [");
+		fprintf(f, ", \"isr\": %u},\n     \"queues\": [", (unsigned)atomic_load(&d->blk.t.isr));
 		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
 			fprintf(f, "%s\n      {\"index\": %u, ", q ? "," : "", q);
 			json_queue(f, &d->blk.q[q].st, &d->blk.vqs[q].st, &d->blk.q[q].h.st);
+			json_ring(f, &d->blk.vqs[q], d->blk.q[q].inflight);
 			fprintf(f, "}");
 		}
 		fprintf(f, "]}");
