@@ -339,11 +339,17 @@ static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct v
 }
 
 /* Where both sides stand (virtq_snapshot): what a stalled queue is waiting for. */
-static void json_ring(FILE *f, const struct virtq *vq, unsigned inflight)
+static void json_ring(FILE *f, const struct blk *b, unsigned q)
 {
+	const struct virtq *vq = &b->vqs[q];
+	unsigned inflight;
 	struct virtq_ring_state r;
 
+	/* The device lock: a reset on a vCPU thread may be unmapping the rings. */
+	pthread_mutex_lock((pthread_mutex_t *)&b->t.lock);
 	virtq_snapshot(vq, &r);
+	inflight = b->q[q].inflight;
+	pthread_mutex_unlock((pthread_mutex_t *)&b->t.lock);
 	fprintf(f, ",\n       \"ring\": {\"ready\": %s, \"inflight\": %u, \"avail_idx\": %u, "
 		"\"last_avail_idx\": %u, \"used_idx\": %u, \"used_idx_ring\": %u, "
 		"\"signalled_used\": %u, \"used_event\": %u, \"avail_event\": %u, "
@@ -372,7 +378,7 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
 			fprintf(f, "%s\n      {\"index\": %u, ", q ? "," : "", q);
 			json_queue(f, &d->blk.q[q].st, &d->blk.vqs[q].st, &d->blk.q[q].h.st);
-			json_ring(f, &d->blk.vqs[q], d->blk.q[q].inflight);
+			json_ring(f, &d->blk, q);
 			fprintf(f, "}");
 		}
 		fprintf(f, "]}");

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void json_string(FILE *f, const char *s)
@@ -51,8 +52,9 @@ void stats_print(const struct vm *vm, FILE *f)
 	disks_stats_print(&vm->disks, f);
 }
 
-int stats_write_json(const struct vm *vm, const char *path)
+int stats_write_json(struct vm *vm, const char *path, bool final)
 {
+	struct timespec now;
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	FILE *f;
@@ -72,7 +74,11 @@ int stats_write_json(const struct vm *vm, const char *path)
 		return -1;
 	}
 
-	fprintf(f, "{\n  \"exit\": {\"status\": %d, \"reason\": ", vm->exit_status);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(f, "{\n  \"snapshot\": {\"seq\": %u, \"final\": %s, \"mono_ns\": %llu},\n",
+		vm->stats_seq++, final ? "true" : "false",
+		(unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+	fprintf(f, "  \"exit\": {\"status\": %d, \"reason\": ", vm->exit_status);
 	json_string(f, vm->exit_why);
 	fprintf(f, "},\n  \"boot\": {\"first_run_ms\": %.3f, \"init_marker_ms\": ",
 		vm->t_first_run.tv_sec ? ts_ms_between(&vm->t_start, &vm->t_first_run) : 0.0);

@@ -7,12 +7,17 @@
 #ifndef POLLVM_VMM_STATS_H
 #define POLLVM_VMM_STATS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct vm;
 
 void stats_print(const struct vm *vm, FILE *f);
-/* 0, or -1 with errno set. Written to a temp file and renamed into place. */
-int stats_write_json(const struct vm *vm, const char *path);
+/*
+ * 0, or -1 with errno set. Written to a temp file and renamed into place.
+ * final: at exit; else a snapshot of a running VM (SIGUSR1), numbered in
+ * "snapshot" with the CLOCK_MONOTONIC time its counters were read.
+ */
+int stats_write_json(struct vm *vm, const char *path, bool final);
 
 #endif

@@ -379,9 +379,14 @@ int vm_run(struct vm *vm)
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGUSR1)
+				if (si.ssi_signo == SIGUSR1) {
 					stats_print(vm, stderr);
-				else
+					/* A snapshot in the --stats file too: scripts/trace-exits
+					 * --pid diffs two of them around its perf window. */
+					if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path, false))
+						pv_err("--stats %s: cannot write: %s", vm->cfg->stats_path,
+						       strerror(errno));
+				} else
 					vm_request_exit(vm, EXIT_GUEST_RESET, "stopped by %s",
 							si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			}
@@ -416,7 +421,7 @@ int vm_run(struct vm *vm)
 		pv_info("%s (exit status %d)", vm->exit_why, vm->exit_status);
 	if (!vm->cfg->quiet)
 		stats_print(vm, stderr);
-	if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path))
+	if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path, true))
 		pv_err("--stats %s: cannot write: %s", vm->cfg->stats_path, strerror(errno));
 	return vm->exit_status;
 }

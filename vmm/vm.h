@@ -55,6 +55,7 @@ struct vm {
 	struct timespec t_start;      /* main() entry */
 	struct timespec t_first_run;  /* first KVM_RUN of vCPU 0 */
 	atomic_bool marker_seen;
+	unsigned stats_seq;          /* --stats files written so far (snapshots, then final) */
 	double marker_ms;
 };
 

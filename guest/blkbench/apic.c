@@ -25,6 +25,12 @@
 #define LAPIC_EOI     0x0b0
 #define LAPIC_SVR     0x0f0
 #define LAPIC_SVR_ENABLE (1u << 8)   /* SDM 3A 11.9 */
+#define LAPIC_LVT_TIMER  0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_DIV  0x3e0
+#define LVT_MASKED       (1u << 16)  /* SDM 3A 11.5.1 figure 11-8 */
+#define LVT_PERIODIC     (1u << 17)
+#define TIMER_DIV_1      0xbu        /* divide configuration 1011b: by 1 (SDM 3A 11.5.4) */
 
 static inline void mmio_w32(unsigned long a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static inline uint32_t mmio_r32(unsigned long a) { return *(volatile uint32_t *)a; }
@@ -49,6 +55,23 @@ void apic_route(uint32_t gsi, uint8_t vector)
 	mmio_w32(LAPIC_BASE + LAPIC_SVR, LAPIC_SVR_ENABLE | 0xff);   /* spurious vector 0xff */
 	ioapic_write(IOAPIC_REDTBL + 2 * gsi + 1, apic_id << 24);
 	ioapic_write(IOAPIC_REDTBL + 2 * gsi, vector);
+}
+
+/*
+ * Periodic LAPIC timer on vector, every count bus cycles; 0 stops it.  The
+ * rate need not be known: whoever wakes reads the TSC.  (KVM's and QEMU's
+ * LAPIC count at 1 GHz, so 250M is about 4 ticks a second there.)
+ */
+void lapic_timer(uint8_t vector, uint32_t count)
+{
+	if (!count) {
+		mmio_w32(LAPIC_BASE + LAPIC_LVT_TIMER, LVT_MASKED | vector);
+		mmio_w32(LAPIC_BASE + LAPIC_TIMER_INIT, 0);
+		return;
+	}
+	mmio_w32(LAPIC_BASE + LAPIC_TIMER_DIV, TIMER_DIV_1);
+	mmio_w32(LAPIC_BASE + LAPIC_LVT_TIMER, LVT_PERIODIC | vector);
+	mmio_w32(LAPIC_BASE + LAPIC_TIMER_INIT, count);
 }
 
 void lapic_eoi(void)

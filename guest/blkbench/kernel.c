@@ -49,11 +49,14 @@ void vm_exit(unsigned v)
 		__asm__ volatile("cli; hlt");
 }
 
-/* Sleep until an interrupt moved the count past what the caller saw. */
+/* Sleep until an interrupt moved the count past what the caller saw, or a
+ * watchdog tick came (the caller then checks its clock). */
 static uint64_t wait_irq(uint64_t seen)
 {
+	uint64_t ticks = st.ticks;
+
 	st.waits++;
-	while (st.irqs == seen) {
+	while (st.irqs == seen && st.ticks == ticks) {
 		st.halts++;
 		/* STI's one-instruction shadow (SDM 2B "STI") keeps an interrupt
 		 * from slipping in between the check and the HLT. */
@@ -79,6 +82,9 @@ long sys_dispatch(long nr, long a1, long a2, long a3)
 		return (long)wait_irq((uint64_t)a1);
 	case SYS_IRQ_STATS:
 		*(struct irq_stats *)a1 = st;
+		return 0;
+	case SYS_TICK:
+		lapic_timer(VEC_TICK, (uint32_t)a1);
 		return 0;
 	}
 	return -1;
@@ -137,6 +143,11 @@ void trap(struct trap_frame *f)
 	}
 	if (f->vector == VEC_VIRTIO) {
 		virtio_irq(f);
+		return;
+	}
+	if (f->vector == VEC_TICK) {
+		st.ticks++;
+		lapic_eoi();
 		return;
 	}
 	if (f->vector == VEC_SPURIOUS) {   /* no EOI for the spurious vector (SDM 3A 11.9) */

@@ -33,5 +33,6 @@ void trap(struct trap_frame *f);
 void pic_mask_all(void);
 void apic_route(uint32_t gsi, uint8_t vector);
 void lapic_eoi(void);
+void lapic_timer(uint8_t vector, uint32_t count);
 
 #endif

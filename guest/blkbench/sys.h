@@ -22,6 +22,7 @@ enum {
 	SYS_IRQ_ROUTE,  /* (mmio_base, gsi): route the device's pin to VEC_VIRTIO */
 	SYS_WAIT_IRQ,   /* (seen): sleep until the interrupt count differs from seen */
 	SYS_IRQ_STATS,  /* (struct irq_stats *): copy the interrupt counters */
+	SYS_TICK,       /* (count): periodic LAPIC timer that ends SYS_WAIT_IRQ; 0 stops */
 	SYS_NR
 };
 
@@ -41,6 +42,7 @@ struct irq_stats {
 	uint64_t waits;         /* SYS_WAIT_IRQ calls */
 	uint64_t halts;         /* HLTs in them */
 	uint64_t ud_syscalls;   /* calls that arrived as #UD (PVM: see kernel.c) */
+	uint64_t ticks;         /* VEC_TICK timer interrupts */
 };
 
 static inline long syscall3(long nr, long a1, long a2, long a3)
@@ -59,5 +61,6 @@ __attribute__((noreturn)) static inline void sys_exit(unsigned v)
 static inline long sys_irq_route(uint64_t base, unsigned gsi) { return syscall3(SYS_IRQ_ROUTE, (long)base, gsi, 0); }
 static inline uint64_t sys_wait_irq(uint64_t seen) { return (uint64_t)syscall3(SYS_WAIT_IRQ, (long)seen, 0, 0); }
 static inline void sys_irq_stats(struct irq_stats *s) { syscall3(SYS_IRQ_STATS, (long)s, 0, 0); }
+static inline void sys_tick(uint32_t count) { syscall3(SYS_TICK, count, 0, 0); }
 
 #endif

@@ -60,6 +60,7 @@
 #define VEC_UD          6
 #define VEC_PF          14
 #define VEC_VIRTIO      0x40        /* the disk's IOAPIC pin */
+#define VEC_TICK        0x41        /* LAPIC timer: wakes SYS_WAIT_IRQ for the watchdog */
 #define VEC_SYSCALL     0x80        /* CPL3 -> CPL0 call gate (DPL 3) */
 #define VEC_SPURIOUS    0xff        /* LAPIC spurious vector, low nibble 0xf */
 
