@@ -61,8 +61,8 @@ static void blk_req_finish(struct blk_req *req, uint8_t status)
 		virtq_push(&b->vqs[bq->index], req->elem.head,
 			   status == VIRTIO_BLK_S_OK ? req->used_len : 1);
 		bq->pushed = true;
-		if (b->loop)
-			evloop_defer(b->loop, &b->irq_defer);
+		if (bq->loop)
+			evloop_defer(bq->loop, &bq->irq_owner->irq_defer);
 	}
 	blk_req_release(req);
 }
@@ -97,16 +97,20 @@ static void blk_req_io_done(struct blk_io *io, int res)
 	pthread_mutex_unlock(&b->t.lock);
 }
 
-/* Deferred to the end of the IOThread's batch: one irqfd write per device. */
+/*
+ * Deferred to the end of the IOThread's batch: one irqfd write per device
+ * for the queues this IOThread serves (owner: the first of them).
+ */
 static void blk_irq_flush(void *opaque)
 {
-	struct blk *b = opaque;
+	struct blk_queue *owner = opaque;
+	struct blk *b = owner->blk;
 	bool notify = false;
 
 	pthread_mutex_lock(&b->t.lock);
 	for (unsigned i = 0; i < b->nr_queues; i++) {
 		struct blk_queue *bq = &b->q[i];
-		if (!bq->pushed)
+		if (!bq->pushed || bq->irq_owner != owner)
 			continue;
 		bq->pushed = false;
 		if (virtq_should_notify(&b->vqs[i])) {
@@ -152,7 +156,7 @@ static void blk_req_submit(struct blk_req *req)
 	req->io.complete = blk_req_io_done;
 	req->io.done = 0;
 	req->io.bounce = NULL;
-	if (b->be_ops->submit(b->be, &req->io) < 0) {
+	if (b->be_ops->submit(bq->be, &req->io) < 0) {
 		BLK_STAT(bq, err_io);
 		blk_req_finish(req, VIRTIO_BLK_S_IOERR);
 	}
@@ -565,7 +569,6 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 	b->nr_queues = p->num_queues;
 	b->be_ops = be_ops;
 	b->be = be;
-	b->irq_defer = (struct evloop_defer){ .fn = blk_irq_flush, .opaque = b };
 	/* 5.2.6: the ID is 20 bytes, NUL-padded, not NUL-terminated when full. */
 	if (p->serial) {
 		size_t n = strnlen(p->serial, sizeof(b->serial));
@@ -592,6 +595,9 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 		bq->blk = b;
 		bq->index = i;
 		bq->kick_fd = kick_fds[i];
+		bq->be = be;
+		bq->irq_owner = bq;
+		bq->irq_defer = (struct evloop_defer){ .fn = blk_irq_flush, .opaque = bq };
 		bq->reqs = calloc(VIRTQ_NUM_MAX, sizeof(*bq->reqs));
 		if (!bq->reqs) {
 			r = -ENOMEM;
@@ -620,35 +626,56 @@ void blk_destroy(struct blk *b)
 	virtio_mmio_destroy(&b->t);
 }
 
-int blk_attach(struct blk *b, struct evloop *loop)
+int blk_attach_queue(struct blk *b, unsigned q, struct evloop *loop, void *be)
 {
+	struct blk_queue *bq;
 	int r;
 
+	if (q >= b->nr_queues || !loop || b->q[q].loop)
+		return -EINVAL;
+	bq = &b->q[q];
+	bq->h = (struct evloop_handler){
+		.fd = bq->kick_fd, .on_fd = blk_queue_on_kick,
+		.on_poll = blk_queue_on_poll, .on_poll_begin = blk_queue_on_poll_begin,
+		.on_poll_end = blk_queue_on_poll_end, .opaque = bq, .name = "virtq",
+	};
+	r = evloop_add(loop, &bq->h);
+	if (r)
+		return r;
+	bq->loop = loop;
+	bq->be = be;
+	/* The device's first queue on this loop signals for all of them. */
+	bq->irq_owner = bq;
+	for (unsigned i = 0; i < q; i++)
+		if (b->q[i].loop == loop) {
+			bq->irq_owner = b->q[i].irq_owner;
+			break;
+		}
+	return 0;
+}
+
+int blk_attach(struct blk *b, struct evloop *loop)
+{
 	for (unsigned i = 0; i < b->nr_queues; i++) {
-		struct blk_queue *bq = &b->q[i];
-		bq->h = (struct evloop_handler){
-			.fd = bq->kick_fd, .on_fd = blk_queue_on_kick,
-			.on_poll = blk_queue_on_poll, .on_poll_begin = blk_queue_on_poll_begin,
-			.on_poll_end = blk_queue_on_poll_end, .opaque = bq, .name = "virtq",
-		};
-		r = evloop_add(loop, &bq->h);
+		int r = blk_attach_queue(b, i, loop, b->be);
 		if (r) {
-			while (i-- > 0)
-				evloop_del(loop, &b->q[i].h);
+			blk_detach(b);
 			return r;
 		}
 	}
-	b->loop = loop;
 	return 0;
 }
 
 void blk_detach(struct blk *b)
 {
-	if (!b->loop)
-		return;
-	for (unsigned i = 0; i < b->nr_queues; i++)
-		evloop_del(b->loop, &b->q[i].h);
-	b->loop = NULL;
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		struct blk_queue *bq = &b->q[i];
+		if (!bq->loop)
+			continue;
+		evloop_del(bq->loop, &bq->h);
+		bq->loop = NULL;
+		bq->irq_owner = bq;
+	}
 }
 
 void blk_stats_total(const struct blk *b, struct blk_queue_stats *sum)

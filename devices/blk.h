@@ -138,6 +138,12 @@ struct blk_queue {
 	bool pushed;                 /* used entries added since the last irq check */
 	bool throttled;
 	bool polling;                /* the IOThread polls us: kicks suppressed */
+	struct evloop *loop;         /* the IOThread serving this queue (NULL: detached) */
+	void *be;                    /* the backend handle its requests go to */
+	/* Completions are signalled once per device per batch of each loop:
+	 * the first queue of the device on this loop owns the deferred call. */
+	struct blk_queue *irq_owner;
+	struct evloop_defer irq_defer;
 	_Atomic unsigned self_kicks; /* kick_fd writes of our own (activation), not the guest's */
 	struct blk_queue_stats st;
 };
@@ -161,9 +167,7 @@ struct blk {
 	char serial[VIRTIO_BLK_ID_BYTES];
 	uint8_t config[VIRTIO_BLK_CONFIG_LEN];
 	const struct blk_backend_ops *be_ops;
-	void *be;
-	struct evloop *loop;
-	struct evloop_defer irq_defer;
+	void *be;                    /* default backend handle (blk_attach) */
 	unsigned inflight;           /* all queues; reset waits for 0 */
 	uint64_t irq_writes;         /* irqfd writes for this device */
 };
@@ -177,8 +181,14 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 	     const struct blk_backend_ops *be_ops, void *be);
 void blk_destroy(struct blk *b);
 
-/* Hand the queues to an IOThread's loop (before it starts). */
+/* Hand every queue to one IOThread's loop (before it starts), backend b->be. */
 int blk_attach(struct blk *b, struct evloop *loop);
+/*
+ * Hand queue q to a loop, its requests to backend handle be: one disk's
+ * queues may be spread over several IOThreads (QEMU's iothread-vq-mapping),
+ * each with its own backend ring.  Before any of the loops starts.
+ */
+int blk_attach_queue(struct blk *b, unsigned q, struct evloop *loop, void *be);
 void blk_detach(struct blk *b);
 
 /* Sum of the per-queue counters. */

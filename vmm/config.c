@@ -149,9 +149,29 @@ static int disk_kv(const char *k, const char *v, void *arg)
 			return bad("--disk num-queues", v, "is not a number in 1..16");
 		d->num_queues = (unsigned)n;
 	} else if (!strcmp(k, "iothread")) {
-		if (!valid_id(v, 20))
-			return bad("--disk iothread", v, "is not an IOThread id");
+		/* ID, or ID+ID+...: the queues go round-robin over them. */
+		const char *p = v;
 		d->iothread = v;
+		d->nr_iothread_ids = 0;
+		for (;;) {
+			size_t n = strcspn(p, "+");
+			char id[32];
+			if (n == 0 || n >= sizeof(id))
+				return bad("--disk iothread", v, "is not ID or ID+ID+... (IOThread ids)");
+			memcpy(id, p, n);
+			id[n] = '\0';
+			if (!valid_id(id, 20))
+				return bad("--disk iothread", v, "is not ID or ID+ID+... (IOThread ids)");
+			for (unsigned i = 0; i < d->nr_iothread_ids; i++)
+				if (!strcmp(d->iothread_ids[i], id))
+					return bad("--disk iothread", v, "names an IOThread twice");
+			if (d->nr_iothread_ids == CONFIG_MAX_QUEUES)
+				return bad("--disk iothread", v, "names more than 16 IOThreads");
+			memcpy(d->iothread_ids[d->nr_iothread_ids++], id, n + 1);
+			if (!p[n])
+				break;
+			p += n + 1;
+		}
 	} else if (!strcmp(k, "serial")) {
 		/* virtio 1.2 5.2.6: GET_ID answers at most 20 bytes. */
 		if (!*v || strlen(v) > 20)
@@ -234,11 +254,15 @@ static int config_check_devices(struct config *cfg)
 				return bad("--iothread id", cfg->iothreads[i].id, "is given twice");
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		struct disk_cfg *d = &cfg->disks[i];
-		bool found = !d->iothread;
-		for (unsigned j = 0; d->iothread && j < cfg->nr_iothreads; j++)
-			found |= !strcmp(d->iothread, cfg->iothreads[j].id);
-		if (!found)
-			return bad("--disk iothread", d->iothread, "names no --iothread id=...");
+		for (unsigned k = 0; k < d->nr_iothread_ids; k++) {
+			bool found = false;
+			for (unsigned j = 0; j < cfg->nr_iothreads; j++)
+				found |= !strcmp(d->iothread_ids[k], cfg->iothreads[j].id);
+			if (!found)
+				return bad("--disk iothread", d->iothread_ids[k], "names no --iothread id=...");
+		}
+		if (d->nr_iothread_ids > d->num_queues)
+			return bad("--disk iothread", d->iothread, "names more IOThreads than the disk has queues (num-queues)");
 		for (unsigned j = 0; j < i; j++)
 			if (!strcmp(d->path, cfg->disks[j].path))
 				return bad("--disk path", d->path, "is used by two disks");
@@ -286,7 +310,7 @@ static void usage(FILE *f)
 		"  --mem SIZE        guest RAM, e.g. 256M, 2G (default 256M)\n"
 		"  --cpus N[,pin=C0:C1:...]  vCPUs, 1..%d (default 1), optionally pinned to host CPUs\n"
 		"  --boot auto|linux|pvh  how to enter an ELF kernel (default auto)\n"
-		"  --disk path=FILE[,ro=on][,cache=none|writeback][,num-queues=N][,iothread=ID][,serial=STR]\n"
+		"  --disk path=FILE[,ro=on][,cache=none|writeback][,num-queues=N][,iothread=ID[+ID...]][,serial=STR]\n"
 		"                    a virtio-blk disk (repeatable; default cache=none)\n"
 		"  --iothread id=ID[,poll-max-ns=N][,poll-grow=N][,poll-shrink=N][,poll-idle-ms=N]\n"
 		"            [,poll-contention=on|off][,cpu=N]\n"

@@ -22,7 +22,10 @@ struct disk_cfg {
 	bool ro;
 	enum disk_cache cache;   /* default none: O_DIRECT, no host page cache */
 	unsigned num_queues;     /* default 1 */
-	const char *iothread;    /* id, or NULL: the default IOThread */
+	const char *iothread;    /* iothread=ID[+ID...] as given, or NULL: the default IOThread */
+	/* Its IOThread ids: queue q is served by iothread_ids[q % nr_iothread_ids]. */
+	char iothread_ids[CONFIG_MAX_QUEUES][21];
+	unsigned nr_iothread_ids;
 	const char *serial;      /* GET_ID string, or NULL: derived from the file */
 };
 

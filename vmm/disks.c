@@ -146,7 +146,11 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 		struct vm_disk *d = &ds->d[i];
 		unsigned nq = d->cfg->num_queues;
 
-		d->t = disks_iothread_for(ds, cfg, d->cfg->iothread);
+		/* Queue q on the (q mod n)-th IOThread the disk names. */
+		for (unsigned q = 0; q < nq; q++)
+			d->tq[q] = disks_iothread_for(ds, cfg, d->cfg->nr_iothread_ids ?
+						      d->cfg->iothread_ids[q % d->cfg->nr_iothread_ids] : NULL);
+		d->t = d->tq[0];
 		d->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (d->irqfd < 0)
 			return -errno;
@@ -156,6 +160,11 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 				return -errno;
 		}
 		blk_file_bind(&d->file, &d->t->uring);
+		for (unsigned k = 1; k < d->cfg->nr_iothread_ids && k < nq; k++) {
+			d->file_on[k] = d->file;
+			d->file_on[k].next = NULL;
+			blk_file_bind(&d->file_on[k], &d->tq[k]->uring);
+		}
 		struct blk_params p = {
 			.capacity = d->file.size / VIRTIO_BLK_SECTOR,
 			/* O_DIRECT's offset alignment is the smallest block the guest may use. */
@@ -174,9 +183,12 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 			return r;
 		}
 		d->blk_ready = true;
-		r = blk_attach(&d->blk, &d->t->loop);
-		if (r)
-			return r;
+		for (unsigned q = 0; q < nq; q++) {
+			unsigned k = d->cfg->nr_iothread_ids ? q % d->cfg->nr_iothread_ids : 0;
+			r = blk_attach_queue(&d->blk, q, &d->tq[q]->loop, k ? &d->file_on[k] : &d->file);
+			if (r)
+				return r;
+		}
 		r = bus_register(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, &virtio_mmio_bus_ops,
 				 &d->blk.t, d->name);
 		if (r)
@@ -197,8 +209,9 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 static bool disks_iothread_used(const struct vm_disks *ds, const struct iothread *t)
 {
 	for (unsigned i = 0; i < ds->nr; i++)
-		if (ds->d[i].t == t)
-			return true;
+		for (unsigned q = 0; q < ds->d[i].blk.nr_queues; q++)
+			if (ds->d[i].tq[q] == t)
+				return true;
 	return false;
 }
 
@@ -367,7 +380,8 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 		const char *sep = "";
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"gsi\": %u, \"base\": %llu, \"iothread\": \"%s\", "
 			"\"ioeventfd\": \"%s\", \"irq_writes\": %llu, \"o_direct\": %s,\n     \"transport\": {",
-			i ? "," : "", d->name, d->gsi, (unsigned long long)d->base, d->t ? d->t->id : "",
+			i ? "," : "", d->name, d->gsi, (unsigned long long)d->base,
+			d->cfg->iothread ? d->cfg->iothread : d->t ? d->t->id : "",
 			d->ioeventfd_kind ? d->ioeventfd_kind : "", (unsigned long long)d->blk.irq_writes,
 			d->file.direct ? "true" : "false");
 		{
@@ -376,7 +390,8 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 		}
 		fprintf(f, ", \"isr\": %u},\n     \"queues\": [", (unsigned)atomic_load(&d->blk.t.isr));
 		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
-			fprintf(f, "%s\n      {\"index\": %u, ", q ? "," : "", q);
+			fprintf(f, "%s\n      {\"index\": %u, \"iothread\": \"%s\", ", q ? "," : "", q,
+				d->tq[q] ? d->tq[q]->id : "");
 			json_queue(f, &d->blk.q[q].st, &d->blk.vqs[q].st, &d->blk.q[q].h.st);
 			json_ring(f, &d->blk, q);
 			fprintf(f, "}");

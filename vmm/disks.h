@@ -27,7 +27,11 @@ struct vm_disk {
 	bool file_open;
 	struct blk blk;
 	bool blk_ready;
-	struct iothread *t;
+	struct iothread *t;        /* queue 0's IOThread */
+	struct iothread *tq[BLK_MAX_QUEUES];   /* each queue's */
+	/* The file as seen by the 2nd, 3rd... IOThread of the disk: same fd,
+	 * bound to that IOThread's ring (never closed: `file` owns the fd). */
+	struct blk_file file_on[BLK_MAX_QUEUES];
 	uint64_t base;             /* guest-physical base of its registers */
 	unsigned gsi;
 	int irqfd;

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <errno.h>
@@ -111,6 +112,44 @@ static void test_config_bad(void **state)
 		assert_int_equal(parse(&c, bad[i]), -EINVAL);
 }
 
+/* iothread=ID+ID...: one disk's queues spread over IOThreads, round-robin. */
+static void test_config_disk_iothreads(void **state)
+{
+	struct config c;
+	(void)state;
+	/* parse_kv_list writes into its argument: writable copies. */
+	char d1[] = "path=a.img,num-queues=4,iothread=io0+io1";
+	char t0[] = "id=io0", t1[] = "id=io1";
+	const char *ok[] = { "--kernel", "k", "--disk", d1, "--iothread", t0, "--iothread", t1, NULL };
+	assert_int_equal(parse(&c, ok), 0);
+	assert_int_equal(c.disks[0].nr_iothread_ids, 2);
+	assert_string_equal(c.disks[0].iothread_ids[0], "io0");
+	assert_string_equal(c.disks[0].iothread_ids[1], "io1");
+	assert_string_equal(c.disks[0].iothread, "io0+io1");
+
+	char d2[] = "path=a.img,iothread=io0";
+	char t2[] = "id=io0";
+	const char *one[] = { "--kernel", "k", "--disk", d2, "--iothread", t2, NULL };
+	assert_int_equal(parse(&c, one), 0);
+	assert_int_equal(c.disks[0].nr_iothread_ids, 1);
+
+	static const char *const bad_disk[] = {
+		"path=a.img,num-queues=2,iothread=io0+io0",   /* twice */
+		"path=a.img,num-queues=2,iothread=io0+",      /* empty id */
+		"path=a.img,num-queues=2,iothread=+io0",
+		"path=a.img,num-queues=2,iothread=io0++io1",
+		"path=a.img,num-queues=2,iothread=io0+i/o",   /* bad character */
+		"path=a.img,iothread=io0+io1",                /* 2 IOThreads, 1 queue */
+		"path=a.img,num-queues=2,iothread=io0+nope",  /* no such --iothread */
+	};
+	for (size_t i = 0; i < sizeof(bad_disk) / sizeof(bad_disk[0]); i++) {
+		char d[128], a[] = "id=io0", b[] = "id=io1";
+		snprintf(d, sizeof(d), "%s", bad_disk[i]);
+		const char *args[] = { "--kernel", "k", "--disk", d, "--iothread", a, "--iothread", b, NULL };
+		assert_int_equal(parse(&c, args), -EINVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -118,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_config_ok),
 		cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_config_disk_iothreads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

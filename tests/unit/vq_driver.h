@@ -130,7 +130,19 @@ static inline void drv_mmio_wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
 	virtio_mmio_bus_ops.write(t, off, &v, 4);
 }
 
-static inline void drv_bring_up(struct drv *d, struct virtio_mmio *t, uint64_t feat)
+/* Another queue's rings in d's memory (shares its RAM and allocator). */
+static inline void drv_init_queue(struct drv *q, struct drv *d)
+{
+	*q = *d;
+	q->avail_idx = q->last_used = 0;
+	q->desc = drv_alloc(d, 16ull * d->num, 16);
+	q->avail = drv_alloc(d, 6 + 2ull * d->num, 2);
+	q->used = drv_alloc(d, 6 + 8ull * d->num, 4);
+}
+
+/* 3.1.1: reset, features, then queue i's rings from qs[i], DRIVER_OK. */
+static inline void drv_bring_up_queues(struct drv *const *qs, unsigned n, struct virtio_mmio *t,
+				       uint64_t feat)
 {
 	feat &= t->device_features;
 	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, 1);
@@ -140,13 +152,20 @@ static inline void drv_bring_up(struct drv *d, struct virtio_mmio *t, uint64_t f
 	drv_mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	drv_mmio_wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
 	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, 0xb);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_NUM, d->num);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)d->desc);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)d->avail);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)d->used);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	for (unsigned i = 0; i < n; i++) {
+		drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_SEL, i);
+		drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_NUM, qs[i]->num);
+		drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)qs[i]->desc);
+		drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)qs[i]->avail);
+		drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)qs[i]->used);
+		drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
 	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, 0xf);
+}
+
+static inline void drv_bring_up(struct drv *d, struct virtio_mmio *t, uint64_t feat)
+{
+	drv_bring_up_queues(&d, 1, t, feat);
 }
 
 #endif
