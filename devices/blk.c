@@ -60,7 +60,7 @@ static void blk_req_finish(struct blk_req *req, uint8_t status)
 		/* virtq_push's release store orders the status byte before used.idx. */
 		virtq_push(&b->vqs[bq->index], req->elem.head,
 			   status == VIRTIO_BLK_S_OK ? req->used_len : 1);
-		bq->pushed = true;
+		bq->pushed++;
 		if (bq->loop)
 			evloop_defer(bq->loop, &bq->irq_owner->irq_defer);
 	}
@@ -97,32 +97,78 @@ static void blk_req_io_done(struct blk_io *io, int res)
 	pthread_mutex_unlock(&b->t.lock);
 }
 
+/* Send the interrupt an owner has due (lock held). */
+static void blk_irq_raise(struct blk_queue *owner)
+{
+	struct blk *b = owner->blk;
+
+	owner->irq_due = false;
+	owner->irq_pending_n = 0;
+	if (owner->irq_timer.armed)
+		evloop_timer_cancel(owner->loop, &owner->irq_timer);
+	if (virtio_mmio_live(&b->t)) {
+		b->irq_writes++;
+		virtio_mmio_raise(&b->t, VIRTIO_MMIO_INT_VRING);
+	}
+}
+
+static void blk_irq_timer(void *opaque)
+{
+	struct blk_queue *owner = opaque;
+	struct blk *b = owner->blk;
+
+	pthread_mutex_lock(&b->t.lock);
+	if (owner->irq_due) {
+		b->irq_timer_fires++;
+		blk_irq_raise(owner);
+	}
+	pthread_mutex_unlock(&b->t.lock);
+}
+
 /*
  * Deferred to the end of the IOThread's batch: one irqfd write per device
- * for the queues this IOThread serves (owner: the first of them).
+ * for the queues this IOThread serves (owner: the first of them), at once
+ * or, with irq-coalesce-us, when the timer, the batch cap or the last
+ * in-flight request says so.
  */
 static void blk_irq_flush(void *opaque)
 {
 	struct blk_queue *owner = opaque;
 	struct blk *b = owner->blk;
-	bool notify = false;
+	const struct evloop_irq_policy *pol = &owner->loop->irq;
+	unsigned done = 0, inflight = 0;
 
 	pthread_mutex_lock(&b->t.lock);
 	for (unsigned i = 0; i < b->nr_queues; i++) {
 		struct blk_queue *bq = &b->q[i];
-		if (!bq->pushed || bq->irq_owner != owner)
+		if (bq->irq_owner != owner)
 			continue;
-		bq->pushed = false;
+		inflight += bq->inflight;
+		if (!bq->pushed)
+			continue;
+		done += bq->pushed;
+		bq->pushed = 0;
 		if (virtq_should_notify(&b->vqs[i])) {
-			notify = true;
+			owner->irq_due = true;
 			BLK_STAT(bq, irqs);
 		} else {
 			BLK_STAT(bq, irqs_suppressed);
 		}
 	}
-	if (notify && virtio_mmio_live(&b->t)) {
-		b->irq_writes++;
-		virtio_mmio_raise(&b->t, VIRTIO_MMIO_INT_VRING);
+	if (owner->irq_due) {
+		/* Completions the driver suppressed meanwhile ride on it too. */
+		owner->irq_pending_n += done;
+		if (!pol->coalesce_ns || !inflight ||
+		    (pol->max_batch && owner->irq_pending_n >= pol->max_batch)) {
+			/* Nothing more can come (or enough came): waiting is pure latency. */
+			blk_irq_raise(owner);
+		} else if (!owner->irq_timer.armed) {
+			if (evloop_timer_arm(owner->loop, &owner->irq_timer,
+					     evloop_time(owner->loop) + pol->coalesce_ns) == 0)
+				b->irq_delayed++;
+			else
+				blk_irq_raise(owner);
+		}
 	}
 	pthread_mutex_unlock(&b->t.lock);
 }
@@ -486,7 +532,12 @@ static void blk_queue_reset_slots(struct blk_queue *bq)
 		bq->free = &bq->reqs[i];
 	}
 	bq->inflight = 0;
-	bq->pushed = bq->throttled = false;
+	bq->pushed = 0;
+	bq->throttled = false;
+	/* An interrupt still waiting to coalesce is for rings that are gone
+	 * (its timer, if armed, finds nothing due). */
+	bq->irq_due = false;
+	bq->irq_pending_n = 0;
 }
 
 static void blk_reset(void *dev)
@@ -598,6 +649,7 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 		bq->be = be;
 		bq->irq_owner = bq;
 		bq->irq_defer = (struct evloop_defer){ .fn = blk_irq_flush, .opaque = bq };
+		bq->irq_timer = (struct evloop_timer){ .fn = blk_irq_timer, .opaque = bq };
 		bq->reqs = calloc(VIRTQ_NUM_MAX, sizeof(*bq->reqs));
 		if (!bq->reqs) {
 			r = -ENOMEM;
@@ -672,6 +724,9 @@ void blk_detach(struct blk *b)
 		struct blk_queue *bq = &b->q[i];
 		if (!bq->loop)
 			continue;
+		evloop_timer_cancel(bq->loop, &bq->irq_timer);
+		bq->irq_due = false;
+		bq->irq_pending_n = 0;
 		evloop_del(bq->loop, &bq->h);
 		bq->loop = NULL;
 		bq->irq_owner = bq;

@@ -135,7 +135,7 @@ struct blk_queue {
 	struct blk_req *reqs;        /* VIRTQ_NUM_MAX slots */
 	struct blk_req *free;
 	unsigned inflight;
-	bool pushed;                 /* used entries added since the last irq check */
+	unsigned pushed;             /* used entries added since the last irq check */
 	bool throttled;
 	bool polling;                /* the IOThread polls us: kicks suppressed */
 	struct evloop *loop;         /* the IOThread serving this queue (NULL: detached) */
@@ -144,6 +144,11 @@ struct blk_queue {
 	 * the first queue of the device on this loop owns the deferred call. */
 	struct blk_queue *irq_owner;
 	struct evloop_defer irq_defer;
+	/* The owner's coalescing state (evloop_irq_policy): an interrupt is
+	 * due, covering irq_pending_n completions, and may wait for the timer. */
+	bool irq_due;
+	unsigned irq_pending_n;
+	struct evloop_timer irq_timer;
 	_Atomic unsigned self_kicks; /* kick_fd writes of our own (activation), not the guest's */
 	struct blk_queue_stats st;
 };
@@ -170,6 +175,8 @@ struct blk {
 	void *be;                    /* default backend handle (blk_attach) */
 	unsigned inflight;           /* all queues; reset waits for 0 */
 	uint64_t irq_writes;         /* irqfd writes for this device */
+	uint64_t irq_delayed;        /* interrupts held back to coalesce (irq-coalesce-us) */
+	uint64_t irq_timer_fires;    /* ... of which the timer sent (no max batch, no drain) */
 };
 
 /*

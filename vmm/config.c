@@ -234,13 +234,21 @@ static int iothread_kv(const char *k, const char *v, void *arg)
 	} else if (!strcmp(k, "poll-contention")) {
 		if (parse_onoff(v, &t->poll_contention))
 			return bad("--iothread poll-contention", v, "is not on or off");
+	} else if (!strcmp(k, "irq-coalesce-us")) {
+		if (parse_uint(v, 0, 10000, &n))
+			return bad("--iothread irq-coalesce-us", v, "is not a number of us in 0..10000 (0: off)");
+		t->irq_coalesce_ns = n * 1000ull;
+	} else if (!strcmp(k, "irq-max-batch")) {
+		if (parse_uint(v, 0, 1024, &n))
+			return bad("--iothread irq-max-batch", v, "is not a number in 0..1024 (0: no cap)");
+		t->irq_max_batch = (unsigned)n;
 	} else if (!strcmp(k, "cpu")) {
 		if (parse_cpu("--iothread cpu", v, &t->cpu))
 			return -EINVAL;
 		t->pinned = true;
 	} else {
 		return bad("--iothread", k, "is not an IOThread option (id, poll-max-ns, poll-grow, "
-			   "poll-shrink, poll-idle-ms, poll-contention, cpu)");
+			   "poll-shrink, poll-idle-ms, poll-contention, irq-coalesce-us, irq-max-batch, cpu)");
 	}
 	return 0;
 }
@@ -313,7 +321,7 @@ static void usage(FILE *f)
 		"  --disk path=FILE[,ro=on][,cache=none|writeback][,num-queues=N][,iothread=ID[+ID...]][,serial=STR]\n"
 		"                    a virtio-blk disk (repeatable; default cache=none)\n"
 		"  --iothread id=ID[,poll-max-ns=N][,poll-grow=N][,poll-shrink=N][,poll-idle-ms=N]\n"
-		"            [,poll-contention=on|off][,cpu=N]\n"
+		"            [,poll-contention=on|off][,irq-coalesce-us=N][,irq-max-batch=N][,cpu=N]\n"
 		"                    an IOThread for disks to name (one default otherwise); it polls\n"
 		"                    up to poll-max-ns (default %u, 0: never), pinned to cpu N\n"
 		"  --timeout SECS    end the VM after SECS seconds, exit status 124\n"

@@ -288,7 +288,7 @@ void disks_destroy(struct vm_disks *ds)
 	X(iterations) X(waits) X(wakeups) X(events) X(polls) X(poll_hits) X(deferred) \
 	X(poll_windows) X(poll_misses) X(poll_starts) X(poll_stops) X(poll_stop_hits) \
 	X(poll_grows) X(poll_shrinks) X(poll_removals) X(poll_adds) X(fd_checks) X(polled_ns) \
-	X(contention_samples) X(contention_backoffs) X(contention_sample_ns)
+	X(contention_samples) X(contention_backoffs) X(contention_sample_ns) X(timer_fires)
 
 #define U(x) ((unsigned long long)(x))
 
@@ -379,10 +379,12 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 		const struct vm_disk *d = &ds->d[i];
 		const char *sep = "";
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"gsi\": %u, \"base\": %llu, \"iothread\": \"%s\", "
-			"\"ioeventfd\": \"%s\", \"irq_writes\": %llu, \"o_direct\": %s,\n     \"transport\": {",
+			"\"ioeventfd\": \"%s\", \"irq_writes\": %llu, \"irq_delayed\": %llu, "
+			"\"irq_timer_fires\": %llu, \"o_direct\": %s,\n     \"transport\": {",
 			i ? "," : "", d->name, d->gsi, (unsigned long long)d->base,
 			d->cfg->iothread ? d->cfg->iothread : d->t ? d->t->id : "",
 			d->ioeventfd_kind ? d->ioeventfd_kind : "", (unsigned long long)d->blk.irq_writes,
+			(unsigned long long)d->blk.irq_delayed, (unsigned long long)d->blk.irq_timer_fires,
 			d->file.direct ? "true" : "false");
 		{
 			const struct virtio_mmio_stats *s = &d->blk.t.st;
@@ -406,11 +408,12 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 			continue;
 		fprintf(f, "%s\n    {\"id\": \"%s\", \"cpu_ns\": %llu, \"cpu\": %d, \"poll\": {"
 			"\"max_ns\": %llu, \"grow\": %llu, \"shrink\": %llu, \"idle_ms\": %llu, "
-			"\"contention_aware\": %s, \"poll_ns\": %llu}, \"loop\": {", n++ ? "," : "",
+			"\"contention_aware\": %s, \"poll_ns\": %llu}, \"irq\": {\"coalesce_us\": %llu, "
+			"\"max_batch\": %u}, \"loop\": {", n++ ? "," : "",
 			t->id, U(iothread_cpu_ns(t)), t->pinned ? (int)t->cpu : -1,
 			U(t->loop.policy.p.max_ns), U(t->loop.policy.p.grow), U(t->loop.policy.p.shrink),
 			U(t->loop.policy.p.idle_ns / 1000000), t->loop.contention_aware ? "true" : "false",
-			U(t->loop.policy.poll_ns));
+			U(t->loop.policy.poll_ns), U(t->loop.irq.coalesce_ns / 1000), t->loop.irq.max_batch);
 		{
 			const struct evloop_stats *s = &t->loop.st;
 			LOOP_COUNTERS(JSON_U64)

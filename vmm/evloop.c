@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,11 @@ uint64_t evloop_now_ns(void *unused)
 static inline uint64_t now(struct evloop *l)
 {
 	return l->clock(l->clock_opaque);
+}
+
+uint64_t evloop_time(struct evloop *l)
+{
+	return now(l);
 }
 
 static void wake_on_fd(void *opaque)
@@ -40,6 +46,100 @@ static bool wake_on_poll(void *opaque)
 	return atomic_exchange(&l->woken, false);
 }
 
+/* ---- timers ---------------------------------------------------------------- */
+
+/* Point the timerfd at the earliest armed deadline (or disarm it). */
+static void timer_fd_update(struct evloop *l)
+{
+	uint64_t next = 0;
+	struct itimerspec its = { 0 };
+
+	for (unsigned i = 0; i < l->nr_timers; i++)
+		if (!next || l->timers[i]->deadline < next)
+			next = l->timers[i]->deadline;
+	if (next == l->timer_fd_deadline)
+		return;
+	l->timer_fd_deadline = next;
+	if (next) {
+		/* Absolute CLOCK_MONOTONIC: the default loop clock.  A fake clock
+		 * (tests) runs timers from the poll path only. */
+		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
+		its.it_value.tv_nsec = (long)(next % 1000000000ull);
+	}
+	timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int evloop_timer_arm(struct evloop *l, struct evloop_timer *t, uint64_t deadline)
+{
+	if (!deadline)
+		deadline = 1;   /* 0 means "disarmed" to timer_fd_update */
+	if (!t->armed) {
+		if (l->nr_timers == EVLOOP_MAX_TIMERS)
+			return -ENOSPC;
+		l->timers[l->nr_timers++] = t;
+		t->armed = true;
+	}
+	t->deadline = deadline;
+	timer_fd_update(l);
+	return 0;
+}
+
+void evloop_timer_cancel(struct evloop *l, struct evloop_timer *t)
+{
+	if (!t->armed)
+		return;
+	for (unsigned i = 0; i < l->nr_timers; i++)
+		if (l->timers[i] == t) {
+			l->timers[i] = l->timers[--l->nr_timers];
+			break;
+		}
+	t->armed = false;
+	timer_fd_update(l);
+}
+
+/* Run the expired timers; true if any ran. */
+static bool timers_run(struct evloop *l)
+{
+	uint64_t t = now(l);
+	bool ran = false;
+
+	for (unsigned i = 0; i < l->nr_timers;) {
+		struct evloop_timer *tm = l->timers[i];
+		if (tm->deadline > t) {
+			i++;
+			continue;
+		}
+		l->timers[i] = l->timers[--l->nr_timers];
+		tm->armed = false;
+		l->st.timer_fires++;
+		tm->fn(tm->opaque);   /* may re-arm: it goes to the end of the array */
+		ran = true;
+	}
+	if (ran || !l->nr_timers)
+		timer_fd_update(l);
+	return ran;
+}
+
+static void timer_on_fd(void *opaque)
+{
+	struct evloop *l = opaque;
+	uint64_t v;
+
+	if (read(l->timer_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: already consumed; the deadlines decide anyway. */
+	}
+	l->timer_fd_deadline = 0;   /* it fired: re-arm for what is left */
+	timers_run(l);
+	timer_fd_update(l);
+}
+
+static bool timer_on_poll(void *opaque)
+{
+	struct evloop *l = opaque;
+
+	return l->nr_timers && timers_run(l);
+}
+
 int evloop_init(struct evloop *l)
 {
 	struct poll_params off = { 0 };
@@ -50,7 +150,7 @@ int evloop_init(struct evloop *l)
 	l->contention_read = contention_read_nivcsw;
 	poll_policy_init(&l->policy, &off);
 	contention_init(&l->cont);
-	l->wake_fd = -1;
+	l->wake_fd = l->timer_fd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
@@ -62,6 +162,15 @@ int evloop_init(struct evloop *l)
 		.opaque = l, .name = "wake",
 	};
 	if (evloop_add(l, &l->wake_h))
+		goto fail;
+	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->timer_fd < 0)
+		goto fail;
+	l->timer_h = (struct evloop_handler){
+		.fd = l->timer_fd, .on_fd = timer_on_fd, .on_poll = timer_on_poll,
+		.opaque = l, .name = "timer",
+	};
+	if (evloop_add(l, &l->timer_h))
 		goto fail;
 	return 0;
 fail:
@@ -76,9 +185,11 @@ void evloop_destroy(struct evloop *l)
 {
 	if (l->wake_fd >= 0)
 		close(l->wake_fd);
+	if (l->timer_fd >= 0)
+		close(l->timer_fd);
 	if (l->epfd >= 0)
 		close(l->epfd);
-	l->wake_fd = l->epfd = -1;
+	l->wake_fd = l->timer_fd = l->epfd = -1;
 }
 
 void evloop_set_poll(struct evloop *l, const struct poll_params *p, bool contention_aware)

@@ -78,6 +78,31 @@ struct evloop_defer {
 	struct evloop_defer *next;
 };
 
+/*
+ * A one-shot timer (interrupt coalescing): fn runs on the loop's thread once
+ * the loop's clock reaches deadline, seen by polling or by a timerfd when
+ * the loop blocks.  Owned by the caller; cancel before freeing it.
+ */
+struct evloop_timer {
+	void (*fn)(void *opaque);
+	void *opaque;
+	/* private */
+	uint64_t deadline;
+	bool armed;
+};
+
+/*
+ * Interrupt coalescing, set per IOThread (--iothread irq-coalesce-us=,
+ * irq-max-batch=) and applied by the devices it serves: an interrupt that
+ * is due may wait up to coalesce_ns for more completions to share it,
+ * unless max_batch completions are already waiting (0: no cap) or nothing
+ * else is in flight.  coalesce_ns 0: signal at the end of every batch.
+ */
+struct evloop_irq_policy {
+	uint64_t coalesce_ns;
+	unsigned max_batch;
+};
+
 struct evloop_stats {
 	uint64_t iterations;    /* evloop_run_once() calls */
 	uint64_t waits;         /* epoll_wait() calls that may block ("blocks") */
@@ -97,9 +122,11 @@ struct evloop_stats {
 	uint64_t fd_checks;     /* non-blocking epoll_wait while polling */
 	uint64_t polled_ns;     /* time spent in poll windows */
 	uint64_t contention_samples, contention_backoffs, contention_sample_ns;
+	uint64_t timer_fires;   /* evloop_timer callbacks run */
 };
 
 #define EVLOOP_MAX_HANDLERS 256
+#define EVLOOP_MAX_TIMERS 64
 /* While polling continuously, look at the fds of the sources outside the poll set this often. */
 #define EVLOOP_FD_CHECK_NS 50000ull
 
@@ -114,9 +141,16 @@ struct evloop {
 	unsigned nr_poll;
 	bool poll_started;      /* poll mode: on_poll_begin done for the poll set */
 	struct evloop_defer *defer_head, **defer_tail;
+	/* Armed timers, and the timerfd that wakes a blocked loop for the earliest. */
+	struct evloop_timer *timers[EVLOOP_MAX_TIMERS];
+	unsigned nr_timers;
+	int timer_fd;
+	uint64_t timer_fd_deadline;     /* what timer_fd is set to, 0: disarmed */
+	struct evloop_handler timer_h;
 	struct poll_policy policy;      /* policy.poll_ns: the current window */
 	struct poll_contention cont;
 	bool contention_aware;
+	struct evloop_irq_policy irq;   /* for the devices on this loop */
 	uint64_t last_fd_check;
 	/* The clock and the contention signal: real ones by default, fakes in tests. */
 	uint64_t (*clock)(void *opaque);
@@ -139,6 +173,14 @@ int evloop_del(struct evloop *l, struct evloop_handler *h);
 void evloop_defer(struct evloop *l, struct evloop_defer *d);
 
 /*
+ * Run t->fn at the loop clock's time deadline (ns; evloop_now_ns by
+ * default) or soon after.  Arming an armed timer moves it; -ENOSPC when
+ * EVLOOP_MAX_TIMERS are armed.  Loop thread only.
+ */
+int evloop_timer_arm(struct evloop *l, struct evloop_timer *t, uint64_t deadline);
+void evloop_timer_cancel(struct evloop *l, struct evloop_timer *t);
+
+/*
  * One iteration: poll (if enabled and every source can), else wait up to
  * timeout_ms (-1: forever) for fds; run the callbacks, then the deferred
  * calls.  Returns the number of callbacks that did work, or -errno.
@@ -153,5 +195,7 @@ void evloop_wake(struct evloop *l);
 
 /* CLOCK_MONOTONIC in ns (the default clock). */
 uint64_t evloop_now_ns(void *unused);
+/* The loop's clock (fake in tests): the time base of evloop_timer_arm. */
+uint64_t evloop_time(struct evloop *l);
 
 #endif

@@ -24,6 +24,9 @@ int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, s
 		return r;
 	}
 	evloop_set_poll(&t->loop, &c->poll, c->poll_contention);
+	t->loop.irq = (struct evloop_irq_policy){
+		.coalesce_ns = c->irq_coalesce_ns, .max_batch = c->irq_max_batch,
+	};
 	r = uring_ctx_init(&t->uring, IOTHREAD_RING_ENTRIES, err, errlen);
 	if (r)
 		goto fail_loop;

@@ -585,6 +585,75 @@ static void test_one_irq_per_batch(void **state)
 		assert_int_equal(status_of(f, &r[i]), VIRTIO_BLK_S_OK);
 }
 
+/* Complete pending request i alone (one batch), then the deferred calls. */
+static void complete_one(struct fx *f, unsigned i)
+{
+	f->be.pending[i]->complete(f->be.pending[i], 0);
+	evloop_run_once(&f->loop, 0);
+}
+
+/* irq-coalesce-us: a due interrupt waits while more completions can come. */
+static void test_irq_coalesce(void **state)
+{
+	struct fx *f = *state;
+	struct rq r[5];
+
+	f->loop.irq = (struct evloop_irq_policy){ .coalesce_ns = 20000000ull /* 20 ms */ };
+	for (int i = 0; i < 3; i++)
+		r[i] = mkreq(f, VIRTIO_BLK_T_IN, (uint64_t)i, 512, true);
+	kick_and_run(f);
+	assert_int_equal(f->be.n, 3);
+	irqs(f);
+	/* Two still in flight: the interrupt waits (timer armed). */
+	complete_one(f, 0);
+	assert_int_equal(irqs(f), 0);
+	assert_int_equal(f->b.irq_delayed, 1);
+	assert_true(f->b.q[0].irq_timer.armed);
+	/* The last in flight completes: nothing more can come, send it now. */
+	complete_one(f, 1);
+	assert_int_equal(irqs(f), 0);
+	complete_one(f, 2);
+	assert_int_equal(irqs(f), 1);
+	assert_false(f->b.q[0].irq_timer.armed);
+	assert_int_equal(f->b.irq_timer_fires, 0);
+	for (int i = 0; i < 3; i++)
+		expect_used(f, &r[i], 513);
+
+	/* One completes, one stays in flight: the timer sends it. */
+	f->be.n = 0;
+	r[3] = mkreq(f, VIRTIO_BLK_T_IN, 3, 512, true);
+	r[4] = mkreq(f, VIRTIO_BLK_T_IN, 4, 512, true);
+	kick_and_run(f);
+	assert_int_equal(f->be.n, 2);
+	complete_one(f, 0);
+	assert_int_equal(irqs(f), 0);
+	while (!f->b.irq_timer_fires)
+		assert_true(evloop_run_once(&f->loop, -1) >= 0);
+	assert_int_equal(irqs(f), 1);
+	assert_int_equal(f->b.irq_writes, 2);
+	expect_used(f, &r[3], 513);
+	complete_one(f, 1);
+	assert_int_equal(irqs(f), 1);
+}
+
+/* irq-max-batch: enough completions waiting go out without the timer. */
+static void test_irq_coalesce_max_batch(void **state)
+{
+	struct fx *f = *state;
+
+	f->loop.irq = (struct evloop_irq_policy){ .coalesce_ns = 1000000000ull, .max_batch = 2 };
+	for (int i = 0; i < 4; i++)
+		mkreq(f, VIRTIO_BLK_T_IN, (uint64_t)i, 512, true);
+	kick_and_run(f);
+	irqs(f);
+	complete_one(f, 0);
+	assert_int_equal(irqs(f), 0);   /* 1 waiting, 3 in flight */
+	complete_one(f, 1);
+	assert_int_equal(irqs(f), 1);   /* 2 waiting: the cap */
+	assert_int_equal(f->b.irq_timer_fires, 0);
+	assert_false(f->b.q[0].irq_timer.armed);
+}
+
 static void test_irq_suppressed_evidx(void **state)
 {
 	struct fx *f = *state;
@@ -965,6 +1034,8 @@ int main(void)
 		T(test_discard_write_zeroes),
 		T(test_one_irq_per_batch),
 		cmocka_unit_test_setup_teardown(test_irq_suppressed_evidx, setup_evidx, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_coalesce_max_batch, setup, teardown),
 		T(test_irq_suppressed_flag),
 		T(test_bus_notify),
 		T(test_reset_inflight),

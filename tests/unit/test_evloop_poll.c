@@ -201,7 +201,7 @@ static void test_idle_removal_and_readd(void **state)
 	assert_int_equal(evloop_add(&f->l, &f->a.h), 0);
 	assert_int_equal(evloop_add(&f->l, &f->b.h), 0);
 	assert_int_equal(evloop_add(&f->l, &f->c.h), 0);
-	assert_int_equal(f->l.nr_poll, 4);                  /* + the loop's own wake source */
+	assert_int_equal(f->l.nr_poll, 5);   /* + the loop's own wake and timer sources */
 	f->l.policy.poll_ns = 32 * US;
 	f->clk.step = 100 * US;
 	/* a busy, b and c idle: 7 s of fake time is 35000 clock reads. */
@@ -209,7 +209,7 @@ static void test_idle_removal_and_readd(void **state)
 		f->a.pending++;
 		assert_true(evloop_run_once(&f->l, 1) >= 1);
 		if (f->clk.t < 1000 * MS + 6900 * MS)
-			assert_int_equal(f->l.nr_poll, 4);
+			assert_int_equal(f->l.nr_poll, 5);
 	}
 	assert_int_equal(f->l.nr_poll, 1);
 	assert_int_equal(f->l.poll_set[0], &f->a.h);
@@ -217,7 +217,7 @@ static void test_idle_removal_and_readd(void **state)
 	assert_int_equal(f->b.h.st.poll_removals, 1);
 	assert_int_equal(f->b.ends, 1);                     /* notifications back on */
 	assert_false(f->b.suppressed);
-	assert_int_equal(f->l.st.poll_removals, 3);         /* b, c, wake */
+	assert_int_equal(f->l.st.poll_removals, 4);         /* b, c, wake, timer */
 	/* Polling no longer touches the idle ones: the cost is a's alone. */
 	b_polls = f->b.polls;
 	for (int i = 0; i < 100; i++) {
@@ -291,6 +291,81 @@ static void test_contention_stops_polling(void **state)
 	fx_free(f);
 }
 
+/* ---- timers (interrupt coalescing's clock) ---- */
+
+struct tcb { unsigned runs; struct evloop *l; struct evloop_timer *rearm; uint64_t rearm_at; };
+static void tcb_fn(void *o)
+{
+	struct tcb *c = o;
+	c->runs++;
+	if (c->rearm) {
+		evloop_timer_arm(c->l, c->rearm, c->rearm_at);
+		c->rearm = NULL;
+	}
+}
+
+static void test_timer_fake_clock_while_polling(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(32 * US, 0, false);
+	struct tcb c = { 0 };
+	struct evloop_timer t = { .fn = tcb_fn, .opaque = &c }, u = { .fn = tcb_fn, .opaque = &c };
+
+	src_make(&f->a, true);
+	assert_int_equal(evloop_add(&f->l, &f->a.h), 0);
+	f->l.policy.poll_ns = 32 * US;
+	/* Due in 200 us of fake time: polling windows pass it by, then it runs, once. */
+	assert_int_equal(evloop_timer_arm(&f->l, &t, f->clk.t + 200 * US), 0);
+	f->a.pending = 1000;
+	for (int i = 0; i < 50; i++)
+		evloop_run_once(&f->l, 1);
+	assert_true(f->clk.t < 1000 * MS + 200 * US);       /* 50 passes: ~100 us */
+	assert_int_equal(c.runs, 0);
+	for (int i = 0; i < 200 && !c.runs; i++)
+		evloop_run_once(&f->l, 1);
+	assert_int_equal(c.runs, 1);
+	assert_true(f->clk.t >= 1000 * MS + 200 * US);
+	assert_false(t.armed);
+	assert_int_equal(f->l.st.timer_fires, 1);
+	/* A cancelled timer never runs; one re-armed from its callback does. */
+	assert_int_equal(evloop_timer_arm(&f->l, &t, f->clk.t + 10 * US), 0);
+	evloop_timer_cancel(&f->l, &t);
+	c.l = &f->l;
+	c.rearm = &u;
+	c.rearm_at = f->clk.t + 50 * US;
+	assert_int_equal(evloop_timer_arm(&f->l, &t, f->clk.t + 20 * US), 0);
+	evloop_timer_cancel(&f->l, &t);
+	assert_int_equal(f->l.nr_timers, 0);
+	assert_int_equal(evloop_timer_arm(&f->l, &t, f->clk.t + 20 * US), 0);
+	for (int i = 0; i < 200 && c.runs < 3; i++)
+		evloop_run_once(&f->l, 1);
+	assert_int_equal(c.runs, 3);                          /* t, then u armed by t */
+	assert_int_equal(f->l.nr_timers, 0);
+	fx_free(f);
+}
+
+static void test_timer_wakes_blocked_loop(void **state)
+{
+	(void)state;
+	struct evloop l;
+	struct tcb c = { 0 };
+	struct evloop_timer t = { .fn = tcb_fn, .opaque = &c };
+
+	/* Real clock, polling off: the timerfd must end the (unbounded) wait. */
+	assert_int_equal(evloop_init(&l), 0);
+	assert_int_equal(evloop_timer_arm(&l, &t, evloop_now_ns(NULL) + 2 * MS), 0);
+	while (!c.runs)
+		assert_true(evloop_run_once(&l, -1) >= 0);
+	assert_int_equal(c.runs, 1);
+	assert_int_equal(l.timer_fd_deadline, 0);            /* nothing left armed */
+	/* Cancelled: the wait runs to its own timeout. */
+	assert_int_equal(evloop_timer_arm(&l, &t, evloop_now_ns(NULL) + 1 * MS), 0);
+	evloop_timer_cancel(&l, &t);
+	assert_int_equal(evloop_run_once(&l, 5), 0);
+	assert_int_equal(c.runs, 1);
+	evloop_destroy(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +373,8 @@ int main(void)
 		cmocka_unit_test(test_window_follows_policy),
 		cmocka_unit_test(test_idle_removal_and_readd),
 		cmocka_unit_test(test_contention_stops_polling),
+		cmocka_unit_test(test_timer_fake_clock_while_polling),
+		cmocka_unit_test(test_timer_wakes_blocked_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
