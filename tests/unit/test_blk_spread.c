@@ -91,10 +91,7 @@ static int teardown(void **state)
 
 static uint64_t irqs(struct fx *f)
 {
-	uint64_t v = 0;
-	if (read(f->irqfd, &v, 8) != 8)
-		return 0;
-	return v;
+	return drv_eventfd_take(f->irqfd);
 }
 
 /* A one-sector read on queue q (descriptors 3 per request from head). */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../vmm/guest_mem.h"
 #include "../../devices/virtio_mmio.h"
@@ -125,6 +126,15 @@ static inline int drv_get_used(struct drv *d, uint32_t *id, uint32_t *len)
 }
 
 /* The driver's set-up (virtio 1.2 3.1.1) of queue 0, as Linux does it. */
+/* The count an eventfd (irqfd) gathered since the last call, 0 if none. */
+static inline uint64_t drv_eventfd_take(int fd)
+{
+	uint64_t v = 0;
+	if (read(fd, &v, 8) != 8)
+		return 0;
+	return v;
+}
+
 static inline void drv_mmio_wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
 {
 	virtio_mmio_bus_ops.write(t, off, &v, 4);
