@@ -62,6 +62,11 @@ static struct engine {
 	enum phase ph;
 	bool stopping;
 	uint64_t cursor, submitted, inflight, t_start, t_end, t_last, irq_seen;
+	/* Sleeps that only the watchdog tick ended although completions were
+	 * waiting: no interrupt came for them.  isr_set: the device had raised
+	 * one (InterruptStatus set), so it was lost on the way in; else the
+	 * device judged none was due (a used_event race). */
+	uint64_t tick_rescues, tick_rescues_isr_set, tick_rescues_isr_late;
 	/* results */
 	struct hist h;
 	uint64_t done, bytes, io_errors, bad_sectors, bad_ios, verified;
@@ -293,8 +298,25 @@ static void run_phase(enum phase ph)
 		 * used_event (pollvm virtq_should_notify, QEMU virtio_should_notify).
 		 * Then sleep only if nothing slipped in. */
 		virt_mb();
-		if (!any_used())
-			E.irq_seen = sys_wait_irq(E.irq_seen);
+		if (!any_used()) {
+			uint64_t irqs = sys_wait_irq(E.irq_seen);
+			if (irqs == E.irq_seen && any_used()) {
+				volatile uint8_t *isr = E.b->v.regs + VIRTIO_MMIO_INTERRUPT_STATUS;
+				E.tick_rescues++;
+				if (mmio_read32(isr) & 1) {
+					E.tick_rescues_isr_set++;
+				} else {
+					/* Not raised yet: about to be (the device signals at the
+					 * end of its batch), or never?  Look for a while. */
+					for (int k = 0; k < 200; k++)
+						if (mmio_read32(isr) & 1) {
+							E.tick_rescues_isr_late++;
+							break;
+						}
+				}
+			}
+			E.irq_seen = irqs;
+		}
 	}
 }
 
@@ -470,8 +492,9 @@ unsigned job_run(const struct bb_opts *o, struct blkdev *b)
 			E.verified, E.bad_sectors, E.bad_ios);
 	sys_irq_stats(&is1);
 	uprintf("blkbench: cpl0: irqs=%lu irqs_in_user=%lu isr_zero=%lu isr_config=%lu spurious=%lu "
-		"waits=%lu halts=%lu calls_via_ud=%lu ticks=%lu\n",
+		"waits=%lu halts=%lu calls_via_ud=%lu ticks=%lu tick_rescues=%lu (isr_set %lu, late %lu) at_hlt=%lu\n",
 		is1.irqs, is1.irqs_in_user, is1.isr_zero, is1.isr_config, is1.spurious, is1.waits,
-		is1.halts, is1.ud_syscalls, is1.ticks);
+		is1.halts, is1.ud_syscalls, is1.ticks, E.tick_rescues, E.tick_rescues_isr_set,
+		E.tick_rescues_isr_late, is1.irqs_at_hlt);
 	return E.io_errors || E.bad_sectors ? EXIT_IO : EXIT_OK;
 }

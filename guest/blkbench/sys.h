@@ -43,6 +43,7 @@ struct irq_stats {
 	uint64_t halts;         /* HLTs in them */
 	uint64_t ud_syscalls;   /* calls that arrived as #UD (PVM: see kernel.c) */
 	uint64_t ticks;         /* VEC_TICK timer interrupts */
+	uint64_t irqs_at_hlt;   /* interrupts taken with RIP at wait_irq's HLT (kernel.c skip_hlt) */
 };
 
 static inline long syscall3(long nr, long a1, long a2, long a3)
