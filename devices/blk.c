@@ -696,10 +696,11 @@ int blk_attach_queue(struct blk *b, unsigned q, struct evloop *loop, void *be)
 		return r;
 	bq->loop = loop;
 	bq->be = be;
-	/* The device's first queue on this loop signals for all of them. */
+	/* One queue of the device on this loop signals for all of them: the
+	 * first attached there. */
 	bq->irq_owner = bq;
-	for (unsigned i = 0; i < q; i++)
-		if (b->q[i].loop == loop) {
+	for (unsigned i = 0; i < b->nr_queues; i++)
+		if (i != q && b->q[i].loop == loop) {
 			bq->irq_owner = b->q[i].irq_owner;
 			break;
 		}
