@@ -26,10 +26,55 @@ expect_grep() { # pattern file
 	grep -q -- "$1" "$2" || fail "no '$1' in output"
 }
 
+# Each test runs in a subshell that leads its own process group, under a
+# time limit (POLLVM_TEST_LIMIT seconds, 240 by default: the slowest test
+# takes ~45 s in the nested host): a test that hangs fails alone, showing
+# what was still running, and everything it started is killed, instead of
+# one hang eating the whole run's budget.
+T_LIMIT=${POLLVM_TEST_LIMIT:-240}
+T_RUNNING=
+trap '[ -n "$T_RUNNING" ] && kill -KILL -- -"$T_RUNNING" 2>/dev/null; exit 130' INT TERM
+
+# group_ps PGID: the processes of a process group, oldest first.
+group_ps() {
+	ps -eo pgid=,pid=,etime=,args= | awk -v g="$1" '$1 == g { $1 = ""; print "   " $0 }'
+}
+
 run_test() {
-	local name=$1 t0=$SECONDS
+	local name=$1 t0=$SECONDS why=$T_TMP/.why pid timer done st
 	T_WHY=""
-	if "$name"; then
+	: >"$why"
+	# The next background job leads a process group of its own. It drops the
+	# runner's traps first thing: a forked child runs them on a signal until
+	# it resets or execs, and the EXIT one deletes $T_TMP.
+	set -m
+	( set +m; trap - EXIT INT TERM; "$name"; st=$?; printf '%s' "$T_WHY" >"$why"; exit $st ) </dev/null &
+	pid=$!
+	set +m
+	T_RUNNING=$pid
+	sleep "$T_LIMIT" &
+	timer=$!
+	wait -n -p done $pid $timer
+	st=$?
+	if [ "$done" = "$timer" ]; then
+		T_WHY="no result after $T_LIMIT s (POLLVM_TEST_LIMIT); still running:"$'\n'"$(group_ps $pid)"
+		kill -TERM -- -$pid 2>/dev/null
+		sleep 2
+		kill -KILL -- -$pid 2>/dev/null
+		wait $pid 2>/dev/null
+		st=124
+	else
+		# SIGKILL: a timer only just forked may not have exec'd sleep yet and
+		# would run the runner's TERM and EXIT traps (deleting $T_TMP).
+		kill -KILL $timer 2>/dev/null
+		wait $timer 2>/dev/null
+		T_WHY=$(cat "$why")
+		# Nothing a test started outlives it (a pollvm left in the
+		# background would hold its disk and CPU for the next tests).
+		kill -KILL -- -$pid 2>/dev/null
+	fi
+	T_RUNNING=
+	if [ $st = 0 ]; then
 		if [ "$T_WHY" = skip ]; then
 			echo "skip - $name"; T_SKIP=$((T_SKIP + 1))
 		else
