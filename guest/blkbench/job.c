@@ -498,3 +498,13 @@ unsigned job_run(const struct bb_opts *o, struct blkdev *b)
 		E.tick_rescues_isr_late, is1.irqs_at_hlt);
 	return E.io_errors || E.bad_sectors ? EXIT_IO : EXIT_OK;
 }
+
+void idle_run(const struct bb_opts *o)
+{
+	uint64_t t0 = rdtsc(), ticks = (uint64_t)o->idle_secs * o->tsc_khz * 1000;
+
+	uprintf("blkbench: idle: %u s, device untouched\n", o->idle_secs);
+	while (rdtsc() - t0 < ticks)
+		cpu_relax();
+	uprintf("blkbench: idle: done\n");
+}

@@ -9,4 +9,8 @@
 /* Returns the exit value (sys.h EXIT_*). */
 unsigned job_run(const struct bb_opts *o, struct blkdev *b);
 
+/* idle=N: leave the (still live) device alone for N seconds, spinning on
+ * the TSC in guest user mode: what the VMM's IOThread costs on an idle disk. */
+void idle_run(const struct bb_opts *o);
+
 #endif

@@ -162,5 +162,8 @@ void user_main(uint64_t start_info)
 		sys_exit(hostile_run(&o, &b, &v, d->base));
 	if (o.crash_sectors)
 		crash_run(&o, &b, &v);
-	sys_exit(job_run(&o, &b));
+	int st = job_run(&o, &b);
+	if (o.idle_secs)
+		idle_run(&o);
+	sys_exit(st);
 }

@@ -142,6 +142,9 @@ static int one_opt(struct bb_opts *o, const char *k, size_t kn, const char *v, s
 		NUM(1, 86400, false);
 		o->secs = (uint32_t)x;
 		*secs_set = true;
+	} else if (word_is(k, kn, "idle")) {
+		NUM(0, 86400, false);
+		o->idle_secs = (uint32_t)x;
 	} else if (word_is(k, kn, "ios")) {
 		NUM(1, UINT64_MAX, true);
 		o->ios = x;

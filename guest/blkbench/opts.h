@@ -42,6 +42,7 @@ struct bb_opts {
 	uint32_t rwmixread;       /* randrw: percentage of reads */
 	char hostile[32];         /* hostile=CASE|all: malformed chains (hostile.c); "" = off */
 	uint64_t crash_sectors;   /* crash=on: power-cut test over 2 x this many sectors; 0 = off */
+	uint32_t idle_secs;       /* after the job: leave the device alone this long, then exit */
 	unsigned nr_devs;
 	struct bb_mmio_dev devs[BB_MAX_DEVS];
 };

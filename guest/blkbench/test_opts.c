@@ -92,6 +92,11 @@ int main(void)
 	bad("qd=257 tsc_khz=1000", "for qd=");
 	bad("queues=17 tsc_khz=1000", "for queues=");
 	bad("secs=0 tsc_khz=1000", "for secs=");
+	/* idle=: seconds of leaving the device alone after the job. */
+	CHECK(parse("tsc_khz=1000") == 0 && o.idle_secs == 0);
+	CHECK(parse("idle=12 tsc_khz=1000") == 0 && o.idle_secs == 12);
+	bad("idle=86401 tsc_khz=1000", "idle=");
+	bad("idle=1k tsc_khz=1000", "idle=");
 	bad("verify=maybe tsc_khz=1000", "bad verify=");
 	bad("completion=spin tsc_khz=1000", "bad completion=");
 	bad("tsc_khz=12", "for tsc_khz=");
