@@ -45,6 +45,7 @@
 
 #include "../../devices/blk.h"
 #include "../../devices/virtq.h"
+#include "../unit/vq_driver.h"
 
 #define RAM_GPA   0x10000ULL
 #define RAM_SIZE  0x10000ULL
@@ -283,11 +284,6 @@ static struct blk_params params = {
 	.writeback = true, .num_queues = 1, .serial = "fuzz-blk-serial-0123456789",
 };
 
-static void mmio_w(uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(&blk.t, off, &v, 4);
-}
-
 NO_COV static void check(unsigned num)
 {
 	if (blk.inflight || be.n)
@@ -362,20 +358,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(indirect ? 1ULL << VIRTIO_F_RING_INDIRECT_DESC : 0);
 	if (blk.p.ro)
 		feat &= ~((1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
-	mmio_w(VIRTIO_MMIO_STATUS, 0);
-	mmio_w(VIRTIO_MMIO_STATUS, 1);
-	mmio_w(VIRTIO_MMIO_STATUS, 3);
-	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
-	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	mmio_w(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
-	mmio_w(VIRTIO_MMIO_STATUS, 0xb);
-	mmio_w(VIRTIO_MMIO_QUEUE_NUM, num);
-	mmio_w(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_GPA + DESC_OFF));
-	mmio_w(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_GPA + AVAIL_OFF));
-	mmio_w(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_GPA + USED_OFF));
-	mmio_w(VIRTIO_MMIO_QUEUE_READY, 1);
-	mmio_w(VIRTIO_MMIO_STATUS, 0xf);
+	/* A driver that resets the device and brings queue 0 up by the book
+	 * (virtio 1.2 3.1.1): only the ring contents come from the input. */
+	struct drv d = { .num = (uint16_t)num, .desc = RAM_GPA + DESC_OFF,
+			 .avail = RAM_GPA + AVAIL_OFF, .used = RAM_GPA + USED_OFF };
+	drv_mmio_wr(&blk.t, VIRTIO_MMIO_STATUS, 0);
+	drv_bring_up(&d, &blk.t, feat);
 	if (!(blk.t.status & VIRTIO_STATUS_DRIVER_OK))
 		abort();
 
@@ -385,7 +373,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		evloop_run_once(&loop, 0);
 		complete_all(order);
 		evloop_run_once(&loop, 0);
-		mmio_w(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		drv_mmio_wr(&blk.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
 	evloop_run_once(&loop, 0);
 	complete_all(order);
