@@ -292,6 +292,38 @@ void disks_destroy(struct vm_disks *ds)
 
 #define U(x) ((unsigned long long)(x))
 
+/* Both sides' ring indices under the device lock (a vCPU's reset may be unmapping the rings). */
+static unsigned ring_snapshot(const struct blk *b, unsigned q, struct virtq_ring_state *r)
+{
+	unsigned inflight;
+
+	pthread_mutex_lock((pthread_mutex_t *)&b->t.lock);
+	virtq_snapshot(&b->vqs[q], r);
+	inflight = b->q[q].inflight;
+	pthread_mutex_unlock((pthread_mutex_t *)&b->t.lock);
+	return inflight;
+}
+
+/*
+ * One line per started queue: after a hang (a test's time limit, SIGUSR1)
+ * it tells a missed kick (avail ahead of last_avail with notify on) from a
+ * lost completion (inflight stuck) from a missed interrupt (used ahead of
+ * what the driver asked to hear about, isr set).
+ */
+static void ring_print(FILE *f, const struct vm_disk *d, unsigned q)
+{
+	struct virtq_ring_state r;
+	unsigned inflight = ring_snapshot(&d->blk, q, &r);
+
+	if (!r.ready)
+		return;
+	fprintf(f, "pollvm: stats %s q%u ring: avail_idx=%u last_avail=%u used_idx=%u inflight=%u "
+		"signalled_used=%u used_event=%u avail_event=%u avail_flags=%u used_flags=%u "
+		"notify=%s isr=%u\n", d->name, q, r.avail_idx, r.last_avail_idx, r.used_idx, inflight,
+		r.signalled_used, r.used_event, r.avail_event, r.avail_flags, r.used_flags,
+		r.notify_enabled ? "on" : "off", (unsigned)atomic_load(&d->blk.t.isr));
+}
+
 void disks_stats_print(const struct vm_disks *ds, FILE *f)
 {
 	for (unsigned i = 0; i < ds->nr; i++) {
@@ -310,6 +342,8 @@ void disks_stats_print(const struct vm_disks *ds, FILE *f)
 			U(s.err_no_status + s.err_buf + s.err_header + s.err_len + s.err_range + s.err_ro +
 			  s.err_io + s.err_ring),
 			U(s.poll_windows), U(s.poll_drains), U(s.kicks_late), U(batch_max));
+		for (unsigned q = 0; q < d->blk.nr_queues; q++)
+			ring_print(f, d, q);
 	}
 	for (unsigned i = 0; i < ds->nr_t; i++) {
 		const struct iothread *t = &ds->t[i];
@@ -354,15 +388,9 @@ static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct v
 /* Where both sides stand (virtq_snapshot): what a stalled queue is waiting for. */
 static void json_ring(FILE *f, const struct blk *b, unsigned q)
 {
-	const struct virtq *vq = &b->vqs[q];
-	unsigned inflight;
 	struct virtq_ring_state r;
+	unsigned inflight = ring_snapshot(b, q, &r);
 
-	/* The device lock: a reset on a vCPU thread may be unmapping the rings. */
-	pthread_mutex_lock((pthread_mutex_t *)&b->t.lock);
-	virtq_snapshot(vq, &r);
-	inflight = b->q[q].inflight;
-	pthread_mutex_unlock((pthread_mutex_t *)&b->t.lock);
 	fprintf(f, ",\n       \"ring\": {\"ready\": %s, \"inflight\": %u, \"avail_idx\": %u, "
 		"\"last_avail_idx\": %u, \"used_idx\": %u, \"used_idx_ring\": %u, "
 		"\"signalled_used\": %u, \"used_event\": %u, \"avail_event\": %u, "
