@@ -72,6 +72,7 @@ check-vm: all guests-mini blkbench
 
 check: deps
 	@$(MAKE) --no-print-directory check-unit blkbench-test
+	@tests/integration/test-lib
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-vm
 

@@ -40,8 +40,10 @@ group_ps() {
 	ps -eo pgid=,pid=,etime=,args= | awk -v g="$1" '$1 == g { $1 = ""; print "   " $0 }'
 }
 
-run_test() {
-	local name=$1 t0=$SECONDS why=$T_TMP/.why pid timer done st
+# run_once NAME: run test NAME once in its own process group; its status,
+# with T_WHY set.
+run_once() {
+	local name=$1 why=$T_TMP/.why pid timer done st
 	T_WHY=""
 	: >"$why"
 	# The next background job leads a process group of its own. It drops the
@@ -74,22 +76,54 @@ run_test() {
 		kill -KILL -- -$pid 2>/dev/null
 	fi
 	T_RUNNING=
+	return $st
+}
+
+show_outputs() { # NAME: the tails of the files a test wrote under its name
+	local f
+	for f in "$T_TMP"/"$1".*; do
+		[ -f "$f" ] && { echo "---- $f (last 30 lines)"; tail -30 "$f"; echo "----"; }
+	done
+}
+
+# The nested test host's own fault (README, "Where KVM comes from"): now
+# and then its emulated SVM hands L2 a page fault on a page that is mapped
+# and delivering it fails: a triple fault, which KVM on SVM reports with
+# the vCPU already reset.  There, and only there, a test that failed that
+# way runs once more; it passes only if the second run passes, and the
+# summary names it.  With a real /dev/kvm nothing is retried.
+T_RETRIED=()
+platform_fault() { # NAME: did NAME fail by the nested host's known fault?
+	[ -n "${POLLVM_NESTED_L1:-}" ] || return 1
+	grep -qs "guest triple fault on vCPU [0-9]* (KVM reset the vCPU before reporting it" "$T_TMP"/"$1".*
+}
+
+run_test() {
+	local name=$1 t0=$SECONDS st=0 again=""
+	run_once "$name" || st=$?
+	if [ $st != 0 ] && platform_fault "$name"; then
+		echo "retry - $name: $T_WHY: the nested test host's guest triple fault (README, \"Where KVM comes from\"); first run's output:"
+		show_outputs "$name" | sed 's/^/  | /'
+		rm -f "$T_TMP"/"$name".*
+		again=", on a retry"
+		T_RETRIED+=("$name")
+		st=0
+		run_once "$name" || st=$?
+	fi
 	if [ $st = 0 ]; then
 		if [ "$T_WHY" = skip ]; then
 			echo "skip - $name"; T_SKIP=$((T_SKIP + 1))
 		else
-			echo "ok - $name ($((SECONDS - t0)) s)"; T_PASS=$((T_PASS + 1))
+			echo "ok - $name ($((SECONDS - t0)) s$again)"; T_PASS=$((T_PASS + 1))
 		fi
 	else
-		echo "FAIL - $name: $T_WHY"
-		for f in "$T_TMP"/"$name".*; do
-			[ -f "$f" ] && { echo "---- $f (last 30 lines)"; tail -30 "$f"; echo "----"; }
-		done
+		echo "FAIL - $name: $T_WHY${again:+ (on the retry too)}"
+		show_outputs "$name"
 		T_FAIL=$((T_FAIL + 1)); T_FAILED+=("$name")
 	fi
 }
 
 finish() {
-	echo "integration: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped${T_FAILED:+ (failed: ${T_FAILED[*]})}"
+	echo "integration: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped${T_FAILED:+ (failed: ${T_FAILED[*]})}${T_RETRIED:+; retried after the nested test host fault: ${T_RETRIED[*]}}"
 	[ "$T_FAIL" -eq 0 ]
 }
