@@ -95,7 +95,12 @@ int stats_write_json(struct vm *vm, const char *path, bool final)
 	fprintf(f, "\n  ],\n  \"uart0\": {\"tx_bytes\": %llu, \"rx_bytes\": %llu},\n",
 		(unsigned long long)vm->uart.tx_bytes, (unsigned long long)vm->uart.rx_bytes);
 	disks_stats_json(&vm->disks, f);
-	fprintf(f, "\n}\n");
+	/* When the last counter was read: the threads count on while this one
+	 * reads, so an event between mono_ns and here may or may not be in the
+	 * snapshot (scripts/trace-exits --pid allows for those). */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(f, ",\n  \"snapshot_end\": {\"mono_ns\": %llu}\n}\n",
+		(unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
 
 	if (fflush(f) || fsync(fileno(f)) || ferror(f)) {
 		int e = errno;
