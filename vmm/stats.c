@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "stats.h"
+#include "evloop.h"
 #include "vcpu.h"
 #include "vm.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static void json_string(FILE *f, const char *s)
@@ -54,7 +54,6 @@ void stats_print(const struct vm *vm, FILE *f)
 
 int stats_write_json(struct vm *vm, const char *path, bool final)
 {
-	struct timespec now;
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	FILE *f;
@@ -74,10 +73,8 @@ int stats_write_json(struct vm *vm, const char *path, bool final)
 		return -1;
 	}
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	fprintf(f, "{\n  \"snapshot\": {\"seq\": %u, \"final\": %s, \"mono_ns\": %llu},\n",
-		vm->stats_seq++, final ? "true" : "false",
-		(unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+		vm->stats_seq++, final ? "true" : "false", (unsigned long long)evloop_now_ns(NULL));
 	fprintf(f, "  \"exit\": {\"status\": %d, \"reason\": ", vm->exit_status);
 	json_string(f, vm->exit_why);
 	fprintf(f, "},\n  \"boot\": {\"first_run_ms\": %.3f, \"init_marker_ms\": ",
@@ -98,9 +95,7 @@ int stats_write_json(struct vm *vm, const char *path, bool final)
 	/* When the last counter was read: the threads count on while this one
 	 * reads, so an event between mono_ns and here may or may not be in the
 	 * snapshot (scripts/trace-exits --pid allows for those). */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	fprintf(f, ",\n  \"snapshot_end\": {\"mono_ns\": %llu}\n}\n",
-		(unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+	fprintf(f, ",\n  \"snapshot_end\": {\"mono_ns\": %llu}\n}\n", (unsigned long long)evloop_now_ns(NULL));
 
 	if (fflush(f) || fsync(fileno(f)) || ferror(f)) {
 		int e = errno;
