@@ -446,3 +446,37 @@ void vcpu_kick(struct vcpu *v)
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, vcpu_kick_signal());
 }
+
+/* KVM_GET_MP_STATE values (Documentation/virt/kvm/api.rst, 4.38). */
+static const char *vcpu_mp_state_name(uint32_t s)
+{
+	switch (s) {
+	case KVM_MP_STATE_RUNNABLE:      return "runnable";
+	case KVM_MP_STATE_UNINITIALIZED: return "uninitialized";
+	case KVM_MP_STATE_INIT_RECEIVED: return "init_received";
+	case KVM_MP_STATE_HALTED:        return "halted";
+	case KVM_MP_STATE_SIPI_RECEIVED: return "sipi_received";
+	default:                         return "other";
+	}
+}
+
+void vcpu_print_state(struct vcpu *v, FILE *f)
+{
+	struct kvm_mp_state mp = { .mp_state = UINT32_MAX };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
+		fprintf(f, "pollvm: vcpu%u at stop: cannot read its registers: %s\n", v->id,
+			strerror(errno));
+		return;
+	}
+	/* Without an in-kernel irqchip there is no MP state: say "other". */
+	(void)ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+	/* A hung guest's RIPs, looked up in its vmlinux (addr2line -f), say where it hung. */
+	fprintf(f, "pollvm: vcpu%u at stop: rip=0x%llx rsp=0x%llx rflags=0x%llx cs=0x%x cr0=0x%llx "
+		   "cr3=0x%llx mp_state=%s\n",
+		v->id, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+		(unsigned long long)regs.rflags, sregs.cs.selector, (unsigned long long)sregs.cr0,
+		(unsigned long long)sregs.cr3, vcpu_mp_state_name(mp.mp_state));
+}

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct vm;
 
@@ -39,5 +40,7 @@ int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 /* Signal used to kick vCPUs; blocked everywhere but in vCPU threads. */
 int vcpu_kick_signal(void);
+/* Where a stopped vCPU was (thread joined): one line, for a guest that hung. */
+void vcpu_print_state(struct vcpu *v, FILE *f);
 
 #endif

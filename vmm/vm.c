@@ -123,13 +123,13 @@ int vm_prepare(struct vm *vm, const struct config *cfg)
 	return disks_open(&vm->disks, cfg);
 }
 
-void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
+bool vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 {
 	int expected = 0;
 	va_list ap;
 
 	if (!atomic_compare_exchange_strong(&vm->exit_claimed, &expected, 1))
-		return;
+		return false;
 	vm->exit_status = status;
 	va_start(ap, fmt);
 	vsnprintf(vm->exit_why, sizeof(vm->exit_why), fmt, ap);
@@ -140,6 +140,7 @@ void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 	if (write(vm->exit_efd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow with one write; nothing to do. */
 	}
+	return true;
 }
 
 static void vm_sysdev_exit(void *opaque, int status, const char *why)
@@ -335,6 +336,7 @@ static int vm_arm_timeout(double secs)
 int vm_run(struct vm *vm)
 {
 	struct tty_state tty = { 0 };
+	bool host_stopped = false; /* a signal or --timeout ended it, not the guest */
 	sigset_t set;
 	int sfd, tfd, r;
 
@@ -387,12 +389,13 @@ int vm_run(struct vm *vm)
 						pv_err("--stats %s: cannot write: %s", vm->cfg->stats_path,
 						       strerror(errno));
 				} else
-					vm_request_exit(vm, EXIT_GUEST_RESET, "stopped by %s",
-							si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+					host_stopped |= vm_request_exit(vm, EXIT_GUEST_RESET, "stopped by %s",
+									si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			}
 		}
 		if (p[2].revents & POLLIN)
-			vm_request_exit(vm, EXIT_TIMEOUT, "timeout: the guest ran for %g s", vm->cfg->timeout);
+			host_stopped |= vm_request_exit(vm, EXIT_TIMEOUT, "timeout: the guest ran for %g s",
+							vm->cfg->timeout);
 		if (p[3].revents & POLLIN) {
 			uint8_t buf[64];
 			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
@@ -419,6 +422,10 @@ int vm_run(struct vm *vm)
 
 	if (vm->exit_status != 0 || !vm->cfg->quiet)
 		pv_info("%s (exit status %d)", vm->exit_why, vm->exit_status);
+	/* The guest did not end the run: where were its vCPUs? */
+	if (host_stopped && !vm->cfg->quiet)
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vcpu_print_state(&vm->vcpus[i], stderr);
 	if (!vm->cfg->quiet)
 		stats_print(vm, stderr);
 	if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path, true))

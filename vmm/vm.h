@@ -69,8 +69,8 @@ int vm_create(struct vm *vm);
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
-/* Any thread: end the VM with status (first caller wins). */
-void vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
+/* Any thread: end the VM with status (first caller wins: true for it). */
+bool vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif

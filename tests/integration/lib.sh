@@ -101,25 +101,38 @@ platform_fault() { # NAME: did NAME fail by the nested host's known fault?
 # The nested test host's kernel can wedge too (seen in CI: a CPU of L1
 # that no longer took interrupts, "rcu_preempt kthread timer wakeup didn't
 # happen" for it, then a soft lockup of a perf waiting on it, under
-# t_trace_exits_attach).  A test that runs out of time while L1's kernel
-# reports a stall of its own has not failed: the host has.  vm-tests then
-# stops with status 125 and prints no result for it, and
-# tests/integration/run runs it and the rest in a new test host, where a
-# test that hangs on its own fails as any other.
+# t_trace_exits_attach), and its guests can hang with L1 saying nothing
+# (seen in CI: a 2-vCPU Linux guest silent after 3 s of boot, both its
+# disks read once, pollvm stopping cleanly on SIGTERM; the same test had
+# passed 25 times in a row in one L1 and 16 runs of CI before).  So there,
+# and only there, a test that runs out of time gets no result in that
+# L1: vm-tests stops with status 125, saying what L1's kernel reported
+# (its first new stall line, or that it reported none) and where the
+# guest's vCPUs were (pollvm's "at stop" lines), and tests/integration/run
+# runs it first in a new test host.  A test that hangs by itself hangs
+# there too, and then the run fails.  With a real /dev/kvm a timeout fails.
 l1_kernel_log() { dmesg 2>/dev/null; }
 l1_stalls() { # L1's kernel saying one of its CPUs is stuck, a line each
 	l1_kernel_log | grep -E 'rcu: INFO: rcu_(preempt|sched) (detected stalls|self-detected stall)|watchdog: BUG: soft lockup'
+}
+
+vcpus_at_stop() { # NAME: pollvm's "vcpuN at stop" lines in NAME's outputs, joined
+	local l
+	l=$(sed -n 's/^pollvm: \(vcpu[0-9]* at stop: \)rip=\(0x[0-9a-f]*\) .* mp_state=\([a-z_]*\)$/\1rip=\2 \3/p' \
+		"$T_TMP"/"$1".* 2>/dev/null | sed 's/ at stop:/:/' | paste -sd ',' | sed 's/,/, /g')
+	echo "${l:-no pollvm stopped with its vCPUs readable}"
 }
 
 run_test() {
 	local name=$1 t0=$SECONDS st=0 again="" stalls=0 new
 	[ -n "${POLLVM_NESTED_L1:-}" ] && stalls=$(l1_stalls | wc -l)
 	run_once "$name" || st=$?
-	# The first stall line L1 printed since the test began, if it ran out of time.
-	[ $st = 124 ] && [ -n "${POLLVM_NESTED_L1:-}" ] && new=$(l1_stalls | sed -n "$((stalls + 1))s/^[[][^]]*[]] *//p")
-	if [ -n "${new:-}" ]; then
-		echo "integration: give up - $name: no result after $T_LIMIT s, and the nested test host's kernel" \
-			"reports a CPU of its own stuck ($new):" \
+	if [ $st = 124 ] && [ -n "${POLLVM_NESTED_L1:-}" ]; then
+		# The first stall line L1 printed since the test began, if any.
+		new=$(l1_stalls | sed -n "$((stalls + 1))s/^[[][^]]*[]] *//p")
+		echo "integration: give up - $name: no result after $T_LIMIT s in the nested test host" \
+			"(L1's kernel: ${new:-reported no stuck CPU of its own}; the guest's vCPUs:" \
+			"$(vcpus_at_stop "$name")):" \
 			"$name and the tests after it run in a new test host"
 		show_outputs "$name" | sed 's/^/  | /'
 		exit 125
