@@ -104,7 +104,8 @@ platform_fault() { # NAME: did NAME fail by the nested host's known fault?
 # t_trace_exits_attach), and its guests can hang with L1 saying nothing
 # (seen in CI: a 2-vCPU Linux guest silent after 3 s of boot, both its
 # disks read once, pollvm stopping cleanly on SIGTERM; the same test
-# passed 25 times in a row in one L1 afterwards).  So there,
+# passed 25 times in a row in one L1 afterwards; when it came back, one
+# vCPU's RIP was an address in L1's kvm_amd module: README).  So there,
 # and only there, a test that runs out of time gets no result in that
 # L1: vm-tests stops with status 125, saying what L1's kernel reported
 # (its first new stall line, or that it reported none) and where the
