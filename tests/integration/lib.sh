@@ -119,8 +119,8 @@ l1_stalls() { # L1's kernel saying one of its CPUs is stuck, a line each
 
 vcpus_at_stop() { # NAME: pollvm's "vcpuN at stop" lines in NAME's outputs, joined
 	local l
-	l=$(sed -n 's/^pollvm: \(vcpu[0-9]* at stop: \)rip=\(0x[0-9a-f]*\) .* mp_state=\([a-z_]*\)$/\1rip=\2 \3/p' \
-		"$T_TMP"/"$1".* 2>/dev/null | sed 's/ at stop:/:/' | paste -sd ',' | sed 's/,/, /g')
+	l=$(sed -n 's/^pollvm: \(vcpu[0-9]*\) at stop: rip=\(0x[0-9a-f]*\) .* mp_state=\([a-z_]*\)$/\1: rip=\2 \3/p' \
+		"$T_TMP"/"$1".* 2>/dev/null | paste -sd ',' | sed 's/,/, /g')
 	echo "${l:-no pollvm stopped with its vCPUs readable}"
 }
 
