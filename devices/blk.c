@@ -194,6 +194,20 @@ static bool blk_range_ok(struct blk_queue *bq, uint64_t sector, uint64_t len)
 	return true;
 }
 
+/*
+ * What the config space advertises (5.2.4 size_max, seg_max) holds: no
+ * segment over BLK_SIZE_MAX, no more data than BLK_SEG_MAX of them.
+ */
+static bool blk_limits_ok(const struct virtq_elem *e)
+{
+	for (unsigned i = 0; i < e->nr; i++)
+		if (e->iov[i].iov_len > BLK_SIZE_MAX)
+			return false;
+	/* Both sums are of at most VIRTQ_SEG_MAX segments of at most 4 GiB: no wrap. */
+	return e->out_bytes + e->in_bytes <= (uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX +
+					     VIRTIO_BLK_HDR_BYTES + 1;
+}
+
 static void blk_req_submit(struct blk_req *req)
 {
 	struct blk_queue *bq = req->bq;
@@ -277,6 +291,10 @@ static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 	req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
 	if (e->err) {
 		BLK_STAT(bq, err_buf);
+		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
+	}
+	if (!blk_limits_ok(e)) {
+		BLK_STAT(bq, err_limit);
 		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
 	}
 	if (e->out_bytes < VIRTIO_BLK_HDR_BYTES) {
@@ -582,23 +600,39 @@ static const struct virtio_dev_ops blk_dev_ops = {
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* log2 of a power of two */
+static unsigned blk_log2(uint32_t v)
+{
+	unsigned e = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		e++;
+	}
+	return e;
+}
+
 static void blk_build_config(struct blk *b)
 {
 	uint8_t *c = b->config;
+	uint32_t lbs = b->p.blk_size, pbs = b->p.phys_size;
 
 	memset(c, 0, sizeof(b->config));
 	put_le64(c + 0, b->p.capacity);
 	put_le32(c + 8, BLK_SIZE_MAX);
-	/* Header and status take one descriptor each (Linux adds 2). */
-	put_le32(c + 12, VIRTQ_SEG_MAX - 2);
-	put_le32(c + 20, b->p.blk_size);
-	/* topology: physical_block_exp 0, alignment_offset 0, min_io_size 1 block, opt 0 */
-	put_le16(c + 26, 1);
+	put_le32(c + 12, BLK_SEG_MAX);
+	put_le32(c + 20, lbs);
+	/* topology (5.2.4): physical blocks of 2^exp logical ones, no
+	 * alignment offset, I/O of at least (and best in) whole physical
+	 * blocks, counted in logical blocks. */
+	c[24] = (uint8_t)blk_log2(pbs / lbs);
+	put_le16(c + 26, (uint16_t)(pbs / lbs));
+	put_le32(c + 28, pbs / lbs);
 	c[VIRTIO_BLK_CFG_WRITEBACK] = b->p.writeback;
 	put_le16(c + 34, (uint16_t)b->nr_queues);
 	put_le32(c + 36, BLK_MAX_DWZ_SECTORS);
 	put_le32(c + 40, 1);
-	put_le32(c + 44, b->p.blk_size / VIRTIO_BLK_SECTOR);
+	put_le32(c + 44, pbs / VIRTIO_BLK_SECTOR);
 	put_le32(c + 48, BLK_MAX_DWZ_SECTORS);
 	put_le32(c + 52, 1);
 	c[56] = 1; /* write_zeroes_may_unmap */
@@ -613,10 +647,14 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 
 	if (p->num_queues == 0 || p->num_queues > BLK_MAX_QUEUES || p->blk_size < VIRTIO_BLK_SECTOR ||
 	    p->blk_size > 65536 || (p->blk_size & (p->blk_size - 1)) ||
+	    (p->phys_size && (p->phys_size < p->blk_size || p->phys_size > 65536 ||
+			      (p->phys_size & (p->phys_size - 1)))) ||
 	    p->capacity > (UINT64_MAX >> 10) || !be_ops || !be_ops->submit)
 		return -EINVAL;
 	memset(b, 0, sizeof(*b));
 	b->p = *p;
+	if (!b->p.phys_size)
+		b->p.phys_size = b->p.blk_size;
 	b->nr_queues = p->num_queues;
 	b->be_ops = be_ops;
 	b->be = be;

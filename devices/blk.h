@@ -62,8 +62,11 @@
 #define BLK_MAX_QUEUES 16
 /* One discard / write-zeroes range per request (max_*_seg = 1): one fallocate. */
 #define BLK_MAX_DWZ_SECTORS (1u << 22)  /* 2 GiB per request */
-/* Largest segment we advertise (SIZE_MAX); not a limit we depend on. */
+/* The largest segment (size_max) and data segments per request (seg_max)
+ * advertised and enforced: a request beyond them fails with IOERR.  The
+ * header and the status byte take one descriptor each (Linux adds 2). */
 #define BLK_SIZE_MAX (1u << 22)
+#define BLK_SEG_MAX  (VIRTQ_SEG_MAX - 2)
 
 enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH, BLK_IO_DISCARD, BLK_IO_WRITE_ZEROES };
 
@@ -77,11 +80,23 @@ struct blk_io {
 	/* res: 0 when the whole operation succeeded, else -errno. */
 	void (*complete)(struct blk_io *io, int res);
 	/* backend scratch */
-	uint64_t done;
-	void *bounce;
-	struct iovec biov;
-	unsigned flags;
 	void *be;
+	uint64_t done;                 /* bytes of the request finished */
+	unsigned flags;
+	unsigned stage;
+	uint8_t *bounce;               /* a bounce chunk while the request holds one */
+	struct iovec biov;
+	uint64_t win_off;              /* host offset of the chunk's first byte */
+	uint32_t piece;                /* guest bytes this chunk carries */
+	uint32_t win_len;              /* host bytes of the chunk's window */
+	uint64_t xfer_off;             /* the I/O in flight: host range ... */
+	uint32_t xfer_len, xfer_done;  /* ... and how much of it is done */
+	/* serialisation of writes on the disk (blk_serial.h) */
+	uint64_t ser_start, ser_end;
+	bool ser_rmw;
+	uint8_t ser_state;
+	struct blk_io *ser_next;
+	struct blk_io *next;           /* the backend's wait lists */
 };
 
 struct blk_backend_ops {
@@ -112,6 +127,7 @@ struct blk_queue_stats {
 	uint64_t err_ro;              /* write to a read-only disk */
 	uint64_t err_io;              /* backend error */
 	uint64_t err_ring;            /* broken queue structure: DEVICE_NEEDS_RESET */
+	uint64_t err_limit;           /* a segment over size_max, or data over seg_max x size_max */
 };
 
 struct blk;
@@ -156,6 +172,7 @@ struct blk_queue {
 struct blk_params {
 	uint64_t capacity;           /* in 512-byte sectors */
 	uint32_t blk_size;           /* logical block size, bytes: 512..64K, power of 2 */
+	uint32_t phys_size;          /* physical block size hint: blk_size..64K, power of 2 (0: blk_size) */
 	bool ro;
 	bool discard, write_zeroes;  /* the backend can do them */
 	bool writeback;              /* initial cache mode (config byte) */

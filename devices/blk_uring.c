@@ -21,6 +21,10 @@
 /* POLLVM_DEBUG_IGNORE_FLUSH=1 (debug_ignore_flush_init below). */
 static bool debug_ignore_flush;
 
+static void uring_unplug(void *opaque);
+static void uring_retry(void *opaque);
+static bool uring_service(struct uring_ctx *u);
+
 /* ---- the ring ------------------------------------------------------------ */
 
 static const struct {
@@ -34,40 +38,6 @@ static const struct {
 	{ IORING_OP_FSYNC, "IORING_OP_FSYNC", "5.1", true },
 	{ IORING_OP_FALLOCATE, "IORING_OP_FALLOCATE", "5.6", false },
 };
-
-static void uring_unplug(void *opaque)
-{
-	struct uring_ctx *u = opaque;
-
-	if (!u->queued)
-		return;
-	int r = io_uring_submit(&u->ring);
-	u->st.submits++;
-	/* On -EBUSY/-EAGAIN the SQEs stay in the ring: the next submit (after
-	 * completions were reaped) takes them. */
-	if (r > 0)
-		u->queued -= (unsigned)r > u->queued ? u->queued : (unsigned)r;
-}
-
-static void uring_on_fd(void *opaque)
-{
-	struct uring_ctx *u = opaque;
-	uint64_t v;
-
-	if (read(u->efd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: already consumed; the CQ is what counts. */
-	}
-	uring_ctx_reap(u);
-}
-
-static bool uring_on_poll(void *opaque)
-{
-	struct uring_ctx *u = opaque;
-
-	if (!io_uring_cq_ready(&u->ring))
-		return false;
-	return uring_ctx_reap(u) > 0;
-}
 
 /*
  * Allow exactly the SQE opcodes the backend prepares, no SQE flags, and no
@@ -114,13 +84,39 @@ static bool uring_on_poll_end(void *opaque)
 {
 	struct uring_ctx *u = opaque;
 	uint64_t v;
+	bool work;
 
 	if (read(u->efd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: nothing was signalled. */
 	}
-	if (!io_uring_cq_ready(&u->ring))
-		return false;
-	return uring_ctx_reap(u) > 0;
+	work = uring_service(u);
+	if (io_uring_cq_ready(&u->ring))
+		work |= uring_ctx_reap(u) > 0;
+	return work;
+}
+
+static void uring_on_fd(void *opaque)
+{
+	struct uring_ctx *u = opaque;
+	uint64_t v;
+
+	if (read(u->efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: already consumed; the CQ is what counts. */
+	}
+	uring_service(u);
+	uring_ctx_reap(u);
+}
+
+static bool uring_on_poll(void *opaque)
+{
+	struct uring_ctx *u = opaque;
+	bool work = false;
+
+	if (atomic_load_explicit(&u->resumed, memory_order_relaxed))
+		work = uring_service(u);
+	if (io_uring_cq_ready(&u->ring))
+		work |= uring_ctx_reap(u) > 0;
+	return work;
 }
 
 int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errlen)
@@ -131,6 +127,19 @@ int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errl
 	memset(u, 0, sizeof(*u));
 	u->efd = -1;
 	u->unplug = (struct evloop_defer){ .fn = uring_unplug, .opaque = u };
+	u->retry = (struct evloop_timer){ .fn = uring_retry, .opaque = u };
+	u->submit = io_uring_submit;
+	u->pool_wait_tail = &u->pool_wait;
+	u->sqe_wait_tail = &u->sqe_wait;
+	atomic_init(&u->resumed, NULL);
+	/* Mapped now, before the IOThread's sandbox: chunk_pool.h. 64 KiB
+	 * alignment is the largest direct-I/O alignment a file may ask for. */
+	r = chunk_pool_init(&u->pool, URING_BOUNCE_CHUNKS, URING_BOUNCE_CHUNK, 65536);
+	if (r) {
+		snprintf(err, errlen, "io_uring: bounce memory (%u MiB): %s",
+			 URING_BOUNCE_CHUNKS * (URING_BOUNCE_CHUNK >> 20), strerror(-r));
+		return r;
+	}
 	/*
 	 * Created disabled, so that the ops the backend uses can be fixed
 	 * (IORING_REGISTER_RESTRICTIONS, Linux 5.10) before any SQE runs:
@@ -148,7 +157,7 @@ int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errl
 	if (r < 0) {
 		snprintf(err, errlen, "io_uring_setup: %s (needs Linux 5.1 and io_uring not disabled: "
 			 "sysctl kernel.io_uring_disabled)", strerror(-r));
-		return r;
+		goto fail;
 	}
 	u->ring_ok = true;
 	probe = io_uring_get_probe_ring(&u->ring);
@@ -208,8 +217,10 @@ int uring_ctx_attach(struct uring_ctx *u, struct evloop *loop)
 
 void uring_ctx_destroy(struct uring_ctx *u)
 {
-	if (u->loop)
+	if (u->loop) {
+		evloop_timer_cancel(u->loop, &u->retry);
 		evloop_del(u->loop, &u->h);
+	}
 	u->loop = NULL;
 	if (u->ring_ok)
 		io_uring_queue_exit(&u->ring);
@@ -217,14 +228,37 @@ void uring_ctx_destroy(struct uring_ctx *u)
 	if (u->efd >= 0)
 		close(u->efd);
 	u->efd = -1;
+	chunk_pool_destroy(&u->pool);
 }
 
 /* ---- requests ------------------------------------------------------------- */
 
+/* blk_io.stage */
+enum {
+	ST_DIRECT,     /* one SQE on guest memory (or flush, fallocate) */
+	ST_READ,       /* bounced: read the window into the chunk */
+	ST_RMW_HEAD,   /* bounced write: read the window's first host block */
+	ST_RMW_TAIL,   /* ... and its last */
+	ST_WRITE,      /* bounced: write the window from the chunk */
+};
+
+static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+static struct blk_file *io_file(const struct blk_io *io) { return io->be; }
+
+static bool io_is_rw(const struct blk_io *io)
+{
+	return io->op == BLK_IO_READ || io->op == BLK_IO_WRITE;
+}
+
+/* O_DIRECT would refuse this transfer as it stands: buffer, offset or length. */
 static bool io_needs_bounce(const struct blk_file *f, const struct blk_io *io)
 {
 	if (!f->direct)
 		return false;
+	if ((io->offset | io->len) & (f->off_align - 1))
+		return true;
 	for (unsigned i = 0; i < io->iovcnt; i++) {
 		if (((uintptr_t)io->iov[i].iov_base % f->mem_align) || (io->iov[i].iov_len % f->off_align))
 			return true;
@@ -232,56 +266,114 @@ static bool io_needs_bounce(const struct blk_file *f, const struct blk_io *io)
 	return false;
 }
 
-/* Prepare the SQE for what remains of io. */
-static int uring_prep(struct uring_ctx *u, struct blk_file *f, struct blk_io *io)
+static void fifo_push(struct blk_io ***tail, struct blk_io *io)
+{
+	io->next = NULL;
+	**tail = io;
+	*tail = &io->next;
+}
+
+static struct blk_io *fifo_pop(struct blk_io **head, struct blk_io ***tail)
+{
+	struct blk_io *io = *head;
+
+	if (io) {
+		*head = io->next;
+		if (!*head)
+			*tail = head;
+	}
+	return io;
+}
+
+/* Try the stranded SQEs and the waiters again soon. */
+static void uring_retry_arm(struct uring_ctx *u)
+{
+	if (u->loop && !u->retry.armed)
+		evloop_timer_arm(u->loop, &u->retry, evloop_time(u->loop) + URING_RETRY_NS);
+}
+
+/* Hand the prepared SQEs to the kernel (what it does not take stays queued). */
+static void uring_submit(struct uring_ctx *u)
+{
+	if (!u->queued)
+		return;
+	int r = u->submit(&u->ring);
+	u->st.submits++;
+	if (r > 0)
+		u->queued -= (unsigned)r > u->queued ? u->queued : (unsigned)r;
+	/* A partial submit or EAGAIN/EBUSY/EINTR (the kernel is short of
+	 * memory, or its CQ overflowed) leaves SQEs in the ring: they go with
+	 * the next submit, after completions are reaped or on the timer. */
+	if (u->queued) {
+		u->st.submit_retries++;
+		uring_retry_arm(u);
+	}
+}
+
+/* An SQE, submitting what is queued to make room if the ring is full. */
+static struct io_uring_sqe *uring_sqe(struct uring_ctx *u)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
-	if (!sqe) {
-		/* SQ ring full mid-batch: push what we have, then retry once. */
+	if (!sqe && u->queued) {
 		u->st.sq_full++;
-		uring_unplug(u);
+		uring_submit(u);
 		sqe = io_uring_get_sqe(&u->ring);
-		if (!sqe)
-			return -EBUSY;
 	}
-	switch (io->op) {
-	case BLK_IO_READ:
-		if (io->bounce)
-			io_uring_prep_readv(sqe, f->fd, &io->biov, 1, io->offset + io->done);
+	return sqe;
+}
+
+/* Prepare the SQE for io's current step into sqe. */
+static void uring_prep(struct uring_ctx *u, struct io_uring_sqe *sqe, struct blk_io *io)
+{
+	struct blk_file *f = io_file(io);
+	int rwf = io->dsync ? RWF_DSYNC : 0;
+
+	switch (io->stage) {
+	case ST_READ:
+	case ST_RMW_HEAD:
+	case ST_RMW_TAIL:
+	case ST_WRITE:
+		io->biov = (struct iovec){
+			.iov_base = io->bounce + (io->xfer_off - io->win_off) + io->xfer_done,
+			.iov_len = io->xfer_len - io->xfer_done,
+		};
+		if (io->stage == ST_WRITE)
+			io_uring_prep_writev2(sqe, f->fd, &io->biov, 1, io->xfer_off + io->xfer_done, rwf);
 		else
+			io_uring_prep_readv(sqe, f->fd, &io->biov, 1, io->xfer_off + io->xfer_done);
+		break;
+	default:
+		switch (io->op) {
+		case BLK_IO_READ:
 			io_uring_prep_readv(sqe, f->fd, io->iov, io->iovcnt, io->offset + io->done);
-		break;
-	case BLK_IO_WRITE:
-		if (io->bounce)
-			io_uring_prep_writev2(sqe, f->fd, &io->biov, 1, io->offset + io->done,
-					      io->dsync ? RWF_DSYNC : 0);
-		else
-			io_uring_prep_writev2(sqe, f->fd, io->iov, io->iovcnt, io->offset + io->done,
-					      io->dsync ? RWF_DSYNC : 0);
-		break;
-	case BLK_IO_FLUSH:
-		if (debug_ignore_flush) {
-			/* Debug knob (crash test): complete FLUSH without making
-			 * anything durable.  An empty readv, because the ring
-			 * only allows the opcodes the backend uses. */
-			io_uring_prep_readv(sqe, f->fd, NULL, 0, 0);
+			break;
+		case BLK_IO_WRITE:
+			io_uring_prep_writev2(sqe, f->fd, io->iov, io->iovcnt, io->offset + io->done, rwf);
+			break;
+		case BLK_IO_FLUSH:
+			if (debug_ignore_flush) {
+				/* Debug knob (crash test): complete FLUSH without making
+				 * anything durable.  An empty readv, because the ring
+				 * only allows the opcodes the backend uses. */
+				io_uring_prep_readv(sqe, f->fd, NULL, 0, 0);
+				break;
+			}
+			/* Data and the metadata needed to read it back: what FLUSH promises. */
+			io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
+			u->st.fsyncs++;
+			break;
+		case BLK_IO_DISCARD:
+			io_uring_prep_fallocate(sqe, f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						(off_t)io->offset, (off_t)io->len);
+			break;
+		case BLK_IO_WRITE_ZEROES:
+			io_uring_prep_fallocate(sqe, f->fd,
+						((io->unmap || (io->flags & IOF_ZERO_BY_PUNCH)) ?
+						 FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
+						(off_t)io->offset, (off_t)io->len);
 			break;
 		}
-		/* Data and the metadata needed to read it back: what FLUSH promises. */
-		io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
-		u->st.fsyncs++;
-		break;
-	case BLK_IO_DISCARD:
-		io_uring_prep_fallocate(sqe, f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					(off_t)io->offset, (off_t)io->len);
-		break;
-	case BLK_IO_WRITE_ZEROES:
-		io_uring_prep_fallocate(sqe, f->fd,
-					((io->unmap || (io->flags & IOF_ZERO_BY_PUNCH)) ?
-					 FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
-					(off_t)io->offset, (off_t)io->len);
-		break;
 	}
 	io_uring_sqe_set_data(sqe, io);
 	u->st.sqes++;
@@ -289,7 +381,136 @@ static int uring_prep(struct uring_ctx *u, struct blk_file *f, struct blk_io *io
 	u->inflight++;
 	if (u->loop)
 		evloop_defer(u->loop, &u->unplug);
-	return 0;
+}
+
+/* Queue io's current step, or let it wait (in order) for room in the SQ ring. */
+static void uring_issue(struct uring_ctx *u, struct blk_io *io)
+{
+	struct io_uring_sqe *sqe = u->sqe_wait ? NULL : uring_sqe(u);
+
+	if (!sqe) {
+		u->st.sqe_waits++;
+		fifo_push(&u->sqe_wait_tail, io);
+		uring_retry_arm(u);
+		return;
+	}
+	uring_prep(u, sqe, io);
+}
+
+/* A step's host range: [off, off + len) of the window in the chunk. */
+static void io_xfer(struct uring_ctx *u, struct blk_io *io, unsigned stage, uint64_t off,
+		    uint64_t len)
+{
+	io->stage = stage;
+	io->xfer_off = off;
+	io->xfer_len = (uint32_t)len;
+	io->xfer_done = 0;
+	uring_issue(u, io);
+}
+
+/*
+ * The next window of a bounced request: the guest bytes from io->done on,
+ * as many as fit in one chunk with the host blocks around them.
+ */
+static void io_window(struct uring_ctx *u, struct blk_io *io)
+{
+	uint64_t a_sz = io_file(io)->off_align;
+	uint64_t s = io->offset + io->done;
+	uint64_t a = align_down(s, a_sz);
+	uint64_t n = io->len - io->done;
+
+	if (n > URING_BOUNCE_CHUNK - (s - a))
+		n = URING_BOUNCE_CHUNK - (s - a);
+	uint64_t e = align_up(s + n, a_sz);
+	io->win_off = a;
+	io->win_len = (uint32_t)(e - a);
+	io->piece = (uint32_t)n;
+	if (io->op == BLK_IO_READ)
+		return io_xfer(u, io, ST_READ, a, e - a);
+	/* A write that covers a host block only in part reads it first. */
+	if (s != a) {
+		u->st.rmw++;
+		return io_xfer(u, io, ST_RMW_HEAD, a, a_sz);
+	}
+	if (s + n != e) {
+		u->st.rmw++;
+		return io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+	}
+	iov_to_buf(io->iov, io->iovcnt, io->done, io->bounce, n);
+	io_xfer(u, io, ST_WRITE, a, e - a);
+}
+
+/* The current step of a bounced request is complete: the next one. */
+static void io_step_done(struct uring_ctx *u, struct blk_io *io);
+
+/* io may run now (serialisation passed): take a chunk if it needs one. */
+static void io_run(struct uring_ctx *u, struct blk_io *io)
+{
+	if (io->stage != ST_READ) {
+		io->stage = ST_DIRECT;
+		return uring_issue(u, io);
+	}
+	io->bounce = chunk_pool_get(&u->pool);
+	if (!io->bounce) {
+		/* Every chunk is in use: wait for one, in order. */
+		u->st.bounce_waits++;
+		fifo_push(&u->pool_wait_tail, io);
+		return;
+	}
+	u->st.bounces++;
+	io_window(u, io);
+}
+
+/* The request is over: give back its chunk and its place, then complete it. */
+static void io_finish(struct uring_ctx *u, struct blk_io *io, int res)
+{
+	struct blk_file *f = io_file(io);
+
+	if (io->bounce) {
+		struct blk_io *w = fifo_pop(&u->pool_wait, &u->pool_wait_tail);
+		if (w) {
+			/* The chunk goes straight to the oldest waiter. */
+			w->bounce = io->bounce;
+			u->st.bounces++;
+			io_window(u, w);
+		} else {
+			chunk_pool_put(&u->pool, io->bounce);
+		}
+		io->bounce = NULL;
+	}
+	if (f->ser && io->ser_state)
+		blk_serial_end(f->ser, io);
+	u->pending--;
+	io->complete(io, res);
+}
+
+static void io_step_done(struct uring_ctx *u, struct blk_io *io)
+{
+	uint64_t a_sz = io_file(io)->off_align;
+	uint64_t s = io->offset + io->done;
+	uint64_t e = io->win_off + io->win_len;
+
+	switch (io->stage) {
+	case ST_READ:
+		iov_from_buf_skip(io->iov, io->iovcnt, io->done, io->bounce + (s - io->win_off), io->piece);
+		break;
+	case ST_RMW_HEAD:
+		/* The tail block too, unless the head block was the only one. */
+		if (s + io->piece != e && e - a_sz != io->win_off) {
+			u->st.rmw++;
+			return io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+		}
+		/* fall through */
+	case ST_RMW_TAIL:
+		iov_to_buf(io->iov, io->iovcnt, io->done, io->bounce + (s - io->win_off), io->piece);
+		return io_xfer(u, io, ST_WRITE, io->win_off, io->win_len);
+	case ST_WRITE:
+		break;
+	}
+	io->done += io->piece;
+	if (io->done < io->len)
+		return io_window(u, io);
+	io_finish(u, io, 0);
 }
 
 static int blk_uring_submit(void *be, struct blk_io *io)
@@ -301,79 +522,139 @@ static int blk_uring_submit(void *be, struct blk_io *io)
 	io->done = 0;
 	io->flags = 0;
 	io->bounce = NULL;
+	io->ser_state = 0;
+	io->stage = ST_DIRECT;
 	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !u->has_fallocate)
 		return -EOPNOTSUPP;
-	if ((io->op == BLK_IO_READ || io->op == BLK_IO_WRITE) && io_needs_bounce(f, io)) {
-		/* O_DIRECT would refuse these buffers: go through an aligned copy. */
-		size_t a = f->mem_align < sizeof(void *) ? sizeof(void *) : f->mem_align;
-		if (io->len > SIZE_MAX || posix_memalign(&io->bounce, a, (size_t)io->len))
-			return -ENOMEM;
-		if (io->op == BLK_IO_WRITE)
-			iov_to_buf(io->iov, io->iovcnt, 0, io->bounce, io->len);
-		io->biov = (struct iovec){ .iov_base = io->bounce, .iov_len = (size_t)io->len };
-		u->st.bounces++;
+	/* ST_READ marks "bounced" until io_run() picks the first step. */
+	if (io_is_rw(io) && io_needs_bounce(f, io))
+		io->stage = ST_READ;
+	u->pending++;
+	if (f->ser && io->op != BLK_IO_READ && io->op != BLK_IO_FLUSH) {
+		uint64_t a = f->off_align;
+		bool rmw = io->op == BLK_IO_WRITE && ((io->offset | io->len) & (a - 1));
+		if (!blk_serial_begin(f->ser, io, align_down(io->offset, a),
+				      align_up(io->offset + io->len, a), rmw)) {
+			u->st.serial_waits++;
+			return 0;
+		}
 	}
-	int r = uring_prep(u, f, io);
-	if (r) {
-		free(io->bounce);
-		io->bounce = NULL;
-	}
-	return r;
+	io_run(u, io);
+	return 0;
 }
 
-static void uring_finish(struct blk_io *io, int res)
+/*
+ * blk_serial's resume: a write another request held back may run.  Called
+ * from the thread that ended that request, so it is handed to io's own
+ * ring: pushed on its list (lock-free) and its loop woken.
+ */
+static void blk_uring_resume(struct blk_io *io)
 {
-	if (io->bounce) {
-		if (res == 0 && io->op == BLK_IO_READ)
-			iov_from_buf(io->iov, io->iovcnt, io->bounce, io->len);
-		free(io->bounce);
-		io->bounce = NULL;
+	struct uring_ctx *u = io_file(io)->u;
+	struct blk_io *head = atomic_load_explicit(&u->resumed, memory_order_relaxed);
+	uint64_t one = 1;
+
+	do {
+		io->next = head;
+		/* Release: io's fields before it is seen on the list; pairs
+		 * with the acquire exchange in uring_service(). */
+	} while (!atomic_compare_exchange_weak_explicit(&u->resumed, &head, io, memory_order_release,
+							memory_order_relaxed));
+	if (write(u->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, a wake-up is pending anyway. */
 	}
-	io->complete(io, res);
+}
+
+/*
+ * Writes let go by other threads, then requests waiting for an SQE, in
+ * their order; then submit.  True if anything was started.
+ */
+static bool uring_service(struct uring_ctx *u)
+{
+	/* Acquire: pairs with the release CAS in blk_uring_resume(). */
+	struct blk_io *list = atomic_exchange_explicit(&u->resumed, NULL, memory_order_acquire);
+	struct blk_io *rev = NULL;
+	bool work = false;
+
+	while (list) {          /* pushed newest first: restore their order */
+		struct blk_io *n = list->next;
+		list->next = rev;
+		rev = list;
+		list = n;
+	}
+	while (rev) {
+		struct blk_io *n = rev->next;
+		io_run(u, rev);
+		rev = n;
+		work = true;
+	}
+	while (u->sqe_wait) {
+		struct io_uring_sqe *sqe = uring_sqe(u);
+		if (!sqe) {
+			uring_retry_arm(u);
+			break;
+		}
+		uring_prep(u, sqe, fifo_pop(&u->sqe_wait, &u->sqe_wait_tail));
+		work = true;
+	}
+	uring_submit(u);
+	return work;
+}
+
+static void uring_unplug(void *opaque)
+{
+	uring_service(opaque);
+}
+
+static void uring_retry(void *opaque)
+{
+	uring_service(opaque);
 }
 
 static void uring_complete_one(struct uring_ctx *u, struct blk_io *io, int res)
 {
-	struct blk_file *f = io->be;
+	struct blk_file *f = io_file(io);
 
 	if (res == -EAGAIN || res == -EINTR) {
 		u->st.eagain++;
-		goto again;
+		return uring_issue(u, io);
 	}
 	if (res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(io->flags & IOF_ZERO_BY_PUNCH) &&
 	    f->can_punch) {
 		/* No FALLOC_FL_ZERO_RANGE here (tmpfs): a hole reads back as zeroes too. */
 		io->flags |= IOF_ZERO_BY_PUNCH;
-		goto again;
+		return uring_issue(u, io);
 	}
 	if (res < 0) {
 		u->st.errors++;
-		return uring_finish(io, res);
+		return io_finish(u, io, res);
 	}
-	if (io->op == BLK_IO_READ || io->op == BLK_IO_WRITE) {
+	if (io->stage != ST_DIRECT) {
 		if (res == 0) {
 			/* End of file inside the disk: the image shrank under us. */
 			u->st.errors++;
-			return uring_finish(io, -EIO);
+			return io_finish(u, io, -EIO);
+		}
+		io->xfer_done += (uint32_t)res;
+		if (io->xfer_done < io->xfer_len) {
+			u->st.short_io++;
+			return uring_issue(u, io);
+		}
+		return io_step_done(u, io);
+	}
+	if (io_is_rw(io)) {
+		if (res == 0) {
+			u->st.errors++;
+			return io_finish(u, io, -EIO);
 		}
 		io->done += (unsigned)res;
 		if (io->done < io->len) {
 			u->st.short_io++;
-			if (io->bounce) {
-				io->biov.iov_base = (uint8_t *)io->bounce + io->done;
-				io->biov.iov_len = (size_t)(io->len - io->done);
-			} else {
-				iov_advance(&io->iov, &io->iovcnt, (unsigned)res);
-			}
-			goto again;
+			iov_advance(&io->iov, &io->iovcnt, (unsigned)res);
+			return uring_issue(u, io);
 		}
 	}
-	return uring_finish(io, 0);
-again:
-	if (uring_prep(u, f, io) < 0) {
-		u->st.errors++;
-		uring_finish(io, -EIO);
-	}
+	io_finish(u, io, 0);
 }
 
 unsigned uring_ctx_reap(struct uring_ctx *u)
@@ -391,23 +672,38 @@ unsigned uring_ctx_reap(struct uring_ctx *u)
 		n++;
 		uring_complete_one(u, io, res);
 	}
+	/* Room in the CQ again: what the kernel refused may go now. */
+	if (n && (u->queued || u->sqe_wait))
+		uring_service(u);
 	return n;
 }
 
-void uring_ctx_drain(struct uring_ctx *u)
+int uring_ctx_drain(struct uring_ctx *u, uint64_t deadline_ns)
 {
-	while (u->inflight) {
+	while (u->pending) {
+		uint64_t now = evloop_now_ns(NULL);
+		if (deadline_ns && now >= deadline_ns)
+			return -ETIMEDOUT;
+		if (u->loop) {
+			uint64_t left_ms = deadline_ns ? (deadline_ns - now + 999999) / 1000000 : 100;
+			evloop_run_once(u->loop, (int)(left_ms > 100 ? 100 : left_ms));
+			continue;
+		}
 		struct io_uring_cqe *cqe;
-
-		if (u->queued)
-			uring_unplug(u);
+		uring_service(u);
+		if (!u->inflight) {
+			/* Waiting on another ring's writes: nothing of ours to wait on. */
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		int r = io_uring_wait_cqe(&u->ring, &cqe);
 		if (r < 0 && r != -EINTR && r != -EAGAIN)
-			break;
+			return r;
 		uring_ctx_reap(u);
 	}
-	if (u->queued)
-		uring_unplug(u);
+	uring_submit(u);
+	return 0;
 }
 
 const struct blk_backend_ops blk_uring_ops = {
@@ -436,16 +732,86 @@ static void debug_ignore_flush_init(const char *path)
 			"data the guest flushes is NOT made durable (debug knob for the crash test)\n", path);
 }
 
+/* Give up O_DIRECT on f: the same file through the page cache. */
+static int blk_file_reopen_buffered(struct blk_file *f)
+{
+	int fd = open(f->path, (f->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(f->fd);
+	f->fd = fd;
+	f->direct = false;
+	f->mem_align = 1;
+	f->off_align = 512;
+	return 0;
+}
+
+int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint32_t off_align,
+		       char *err, size_t errlen)
+{
+	int r;
+
+	if (known && off_align == 0) {
+		/* The file system says: no direct I/O on this file. */
+		f->direct_refused = true;
+		goto buffered;
+	}
+	if (!known) {
+		/* No STATX_DIOALIGN (before Linux 6.1, or 9p): assume the
+		 * strictest common case.  The guest's geometry does not change. */
+		mem_align = 4096;
+		off_align = 4096;
+	}
+	f->mem_align = mem_align ? mem_align : 1;
+	f->off_align = off_align < 512 ? 512 : off_align;
+	if (f->off_align > 65536 || (f->off_align & (f->off_align - 1)) ||
+	    (f->mem_align & (f->mem_align - 1)) || f->mem_align > f->off_align) {
+		snprintf(err, errlen, "%s: unusable direct-I/O alignment %u/%u (try cache=writeback)",
+			 f->path, f->mem_align, f->off_align);
+		return -EINVAL;
+	}
+	if (f->size % f->off_align) {
+		/* Its last host block is partial: a read-modify-write of it
+		 * would write past the end.  The page cache has no such limit. */
+		f->direct_unaligned_size = true;
+		goto buffered;
+	}
+	if (f->lbs < f->off_align && !f->ro && !f->ser) {
+		r = blk_serial_init(&f->ser_store, blk_uring_resume);
+		if (r) {
+			snprintf(err, errlen, "%s: %s", f->path, strerror(-r));
+			return r;
+		}
+		f->ser = &f->ser_store;
+	}
+	return 0;
+buffered:
+	if (f->ser)
+		blk_serial_destroy(f->ser);
+	f->ser = NULL;
+	r = blk_file_reopen_buffered(f);
+	if (r)
+		snprintf(err, errlen, "%s: %s", f->path, strerror(-r));
+	return r;
+}
+
 int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache cache,
-		  char *err, size_t errlen)
+		  uint32_t lbs, char *err, size_t errlen)
 {
 	int flags = (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	struct stat st;
 	int r;
 
 	memset(f, 0, sizeof(*f));
+	if (lbs < 512 || lbs > 65536 || (lbs & (lbs - 1))) {
+		snprintf(err, errlen, "%s: logical block size %u is not a power of two in 512..65536",
+			 path, lbs);
+		return -EINVAL;
+	}
 	debug_ignore_flush_init(path);
 	f->path = path;
+	f->lbs = lbs;
 	f->ro = ro;
 	f->mem_align = 1;
 	f->off_align = 512;
@@ -492,37 +858,12 @@ int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache 
 	if (f->direct) {
 		struct statx sx;
 		/* Linux 6.1: the file's own direct-I/O alignment. */
-		if (statx(f->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
-		    (sx.stx_mask & STATX_DIOALIGN)) {
-			if (sx.stx_dio_offset_align == 0) {
-				/* The file system says: no direct I/O on this file. */
-				int fd = open(path, flags);
-				if (fd < 0) {
-					r = -errno;
-					snprintf(err, errlen, "%s: %s", path, strerror(errno));
-					goto fail;
-				}
-				close(f->fd);
-				f->fd = fd;
-				f->direct = false;
-				f->direct_refused = true;
-			} else {
-				f->mem_align = sx.stx_dio_mem_align ? sx.stx_dio_mem_align : 1;
-				f->off_align = sx.stx_dio_offset_align;
-			}
-		} else {
-			/* Older kernel: assume the strictest common case. */
-			f->mem_align = 4096;
-			f->off_align = 4096;
-		}
-		if (f->off_align < 512)
-			f->off_align = 512;
-		if (f->off_align > 65536 || (f->off_align & (f->off_align - 1))) {
-			r = -EINVAL;
-			snprintf(err, errlen, "%s: unusable direct-I/O alignment %u (try cache=writeback)",
-				 path, f->off_align);
+		bool known = statx(f->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+			     (sx.stx_mask & STATX_DIOALIGN);
+		r = blk_file_dio_setup(f, known, known ? sx.stx_dio_mem_align : 0,
+				       known ? sx.stx_dio_offset_align : 0, err, errlen);
+		if (r)
 			goto fail;
-		}
 	}
 
 	/* Can we punch holes?  Probe past the end of a file: changes nothing. */
@@ -537,6 +878,9 @@ int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache 
 fail:
 	close(f->fd);
 	f->fd = -1;
+	if (f->ser)
+		blk_serial_destroy(f->ser);
+	f->ser = NULL;
 	return r;
 }
 
@@ -552,4 +896,7 @@ void blk_file_close(struct blk_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
+	if (f->ser == &f->ser_store)
+		blk_serial_destroy(f->ser);
+	f->ser = NULL;
 }

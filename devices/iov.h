@@ -31,23 +31,36 @@ static inline uint64_t iov_to_buf(const struct iovec *iov, unsigned n, uint64_t 
 	return done;
 }
 
-/* Copy up to len bytes into iov; returns bytes copied. */
-static inline uint64_t iov_from_buf(const struct iovec *iov, unsigned n, const void *buf,
-				    uint64_t len)
+/* Copy up to len bytes into iov, starting skip bytes in; returns bytes copied. */
+static inline uint64_t iov_from_buf_skip(const struct iovec *iov, unsigned n, uint64_t skip,
+					 const void *buf, uint64_t len)
 {
 	uint64_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
-		uint64_t c = iov[i].iov_len;
+		uint64_t l = iov[i].iov_len;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		uint64_t c = l - skip;
 		if (c > len - done)
 			c = len - done;
 		/* Empty segments may carry a NULL base (no address to check). */
 		if (!c)
 			continue;
-		memcpy(iov[i].iov_base, (const uint8_t *)buf + done, c);
+		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, c);
 		done += c;
+		skip = 0;
 	}
 	return done;
+}
+
+/* Copy up to len bytes into iov; returns bytes copied. */
+static inline uint64_t iov_from_buf(const struct iovec *iov, unsigned n, const void *buf,
+				    uint64_t len)
+{
+	return iov_from_buf_skip(iov, n, 0, buf, len);
 }
 
 /*

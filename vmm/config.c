@@ -172,13 +172,22 @@ static int disk_kv(const char *k, const char *v, void *arg)
 				break;
 			p += n + 1;
 		}
+	} else if (!strcmp(k, "logical-block-size")) {
+		if (strcmp(v, "512") && strcmp(v, "4096"))
+			return bad("--disk logical-block-size", v, "is not 512 or 4096");
+		d->logical_block_size = (unsigned)atoi(v);
+	} else if (!strcmp(k, "physical-block-size")) {
+		if (parse_uint(v, 512, 65536, &n) || (n & (n - 1)))
+			return bad("--disk physical-block-size", v, "is not a power of two in 512..65536");
+		d->physical_block_size = (unsigned)n;
 	} else if (!strcmp(k, "serial")) {
 		/* virtio 1.2 5.2.6: GET_ID answers at most 20 bytes. */
 		if (!*v || strlen(v) > 20)
 			return bad("--disk serial", v, "must be 1 to 20 characters");
 		d->serial = v;
 	} else {
-		return bad("--disk", k, "is not a disk option (path, ro, cache, num-queues, iothread, serial)");
+		return bad("--disk", k, "is not a disk option (path, ro, cache, num-queues, iothread, serial, "
+			   "logical-block-size, physical-block-size)");
 	}
 	return 0;
 }
@@ -319,12 +328,14 @@ static void usage(FILE *f)
 		"  --cpus N[,pin=C0:C1:...]  vCPUs, 1..%d (default 1), optionally pinned to host CPUs\n"
 		"  --boot auto|linux|pvh  how to enter an ELF kernel (default auto)\n"
 		"  --disk path=FILE[,ro=on][,cache=none|writeback][,num-queues=N][,iothread=ID[+ID...]][,serial=STR]\n"
+		"               [,logical-block-size=512|4096][,physical-block-size=N]\n"
 		"                    a virtio-blk disk (repeatable; default cache=none)\n"
 		"  --iothread id=ID[,poll-max-ns=N][,poll-grow=N][,poll-shrink=N][,poll-idle-ms=N]\n"
 		"            [,poll-contention=on|off][,irq-coalesce-us=N][,irq-max-batch=N][,cpu=N]\n"
 		"                    an IOThread for disks to name (one default otherwise); it polls\n"
 		"                    up to poll-max-ns (default %u, 0: never), pinned to cpu N\n"
 		"  --timeout SECS    end the VM after SECS seconds, exit status 124\n"
+		"  --stop-timeout SECS  at most this long to finish in-flight I/O when stopping (default 5)\n"
 		"  --stats FILE      write counters as JSON at exit\n"
 		"  --sandbox on|off  seccomp filters on vCPU and IOThread threads (default on)\n"
 		"  --machine-desc cmdline|fdt  devices on the command line + MP table (default),\n"
@@ -339,7 +350,7 @@ static void usage(FILE *f)
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_TIMEOUT,
        OPT_BOOT, OPT_STATS, OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_DISK, OPT_IOTHREAD,
-       OPT_SANDBOX, OPT_MACHINE_DESC, OPT_DUMP_DTB };
+       OPT_SANDBOX, OPT_MACHINE_DESC, OPT_DUMP_DTB, OPT_STOP_TIMEOUT };
 
 static const struct option options[] = {
 	{ "kernel",  required_argument, NULL, OPT_KERNEL },
@@ -348,6 +359,7 @@ static const struct option options[] = {
 	{ "mem",     required_argument, NULL, OPT_MEM },
 	{ "cpus",    required_argument, NULL, OPT_CPUS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
 	{ "boot",    required_argument, NULL, OPT_BOOT },
 	{ "stats",   required_argument, NULL, OPT_STATS },
 	{ "disk",    required_argument, NULL, OPT_DISK },
@@ -396,6 +408,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 	cfg->mem = 256ULL << 20;
 	cfg->cpus = 1;
 	cfg->sandbox = true;
+	cfg->stop_timeout = CONFIG_STOP_TIMEOUT_DEFAULT;
 	opterr = 0; /* we print our own one-line errors */
 	optind = 1;
 
@@ -444,14 +457,19 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			if (config_parse_cpus(cfg, optarg))
 				return -EINVAL;
 			break;
-		case OPT_TIMEOUT: {
+		case OPT_TIMEOUT:
+		case OPT_STOP_TIMEOUT: {
 			char *end;
 			double t;
 			errno = 0;
 			t = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !isfinite(t) || t <= 0 || t > 1e7)
-				return bad("--timeout", optarg, "is not a positive number of seconds");
-			cfg->timeout = t;
+				return bad(c == OPT_TIMEOUT ? "--timeout" : "--stop-timeout", optarg,
+					   "is not a positive number of seconds");
+			if (c == OPT_TIMEOUT)
+				cfg->timeout = t;
+			else
+				cfg->stop_timeout = t;
 			break;
 		}
 		case OPT_BOOT:
@@ -469,12 +487,15 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			if (cfg->nr_disks == CONFIG_MAX_DISKS)
 				return bad("--disk", optarg, "is one disk too many (at most 16)");
 			d = &cfg->disks[cfg->nr_disks];
-			*d = (struct disk_cfg){ .cache = DISK_CACHE_NONE, .num_queues = 1 };
+			*d = (struct disk_cfg){ .cache = DISK_CACHE_NONE, .num_queues = 1, .logical_block_size = 512 };
 			/* Keys point into argv, which lives as long as the process. */
 			if (parse_kv_list(optarg, disk_kv, d))
 				return -EINVAL;
 			if (!d->path)
 				return bad("--disk", "", "needs path=FILE");
+			if (d->physical_block_size && d->physical_block_size < d->logical_block_size)
+				return bad("--disk physical-block-size", "",
+					   "is smaller than the logical block size");
 			cfg->nr_disks++;
 			break;
 		}

@@ -15,6 +15,9 @@
 #define CONFIG_MAX_IOTHREADS 16
 #define CONFIG_MAX_QUEUES 16
 
+/* Default bound on finishing in-flight I/O when the VM stops (--stop-timeout). */
+#define CONFIG_STOP_TIMEOUT_DEFAULT 5.0
+
 enum disk_cache { DISK_CACHE_NONE, DISK_CACHE_WRITEBACK };
 
 struct disk_cfg {
@@ -27,6 +30,8 @@ struct disk_cfg {
 	char iothread_ids[CONFIG_MAX_QUEUES][21];
 	unsigned nr_iothread_ids;
 	const char *serial;      /* GET_ID string, or NULL: derived from the file */
+	unsigned logical_block_size;  /* what the guest sees: 512 (default) or 4096 */
+	unsigned physical_block_size; /* hint to the guest; 0: the host's direct-I/O alignment */
 };
 
 struct iothread_cfg {
@@ -56,6 +61,7 @@ struct config {
 	bool vcpu_pinned;        /* --cpus N,pin=C0:C1:...: vCPU i runs on host CPU vcpu_cpu[i] */
 	unsigned vcpu_cpu[CONFIG_MAX_CPUS];
 	double timeout;          /* seconds; 0 = none */
+	double stop_timeout;     /* seconds in-flight I/O may take to finish at a stop */
 	enum boot_pref boot;
 	const char *stats_path;  /* JSON counters at exit, or NULL */
 	struct disk_cfg disks[CONFIG_MAX_DISKS];

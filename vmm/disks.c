@@ -42,7 +42,7 @@ int disks_open(struct vm_disks *ds, const struct config *cfg)
 		d->gsi = disk_gsis[i];
 		r = blk_file_open(&d->file, c->path, c->ro,
 				  c->cache == DISK_CACHE_NONE ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK,
-				  err, sizeof(err));
+				  c->logical_block_size, err, sizeof(err));
 		if (r) {
 			pv_err("--disk %s", err);
 			return r;
@@ -52,6 +52,13 @@ int disks_open(struct vm_disks *ds, const struct config *cfg)
 		if (d->file.direct_refused)
 			pv_info("%s: %s refuses O_DIRECT: cache=none falls back to the page cache",
 				d->name, c->path);
+		if (d->file.direct_unaligned_size)
+			pv_info("%s: the size of %s is not a multiple of its direct-I/O alignment (%u): "
+				"cache=none falls back to the page cache", d->name, c->path, d->file.off_align);
+		if (d->file.direct && c->logical_block_size < d->file.off_align)
+			pv_info("%s: logical block size %u is smaller than the direct-I/O alignment %u of %s: "
+				"writes not aligned to %u bytes cost a read-modify-write",
+				d->name, c->logical_block_size, d->file.off_align, c->path, d->file.off_align);
 		if (c->serial) {
 			snprintf(d->serial, sizeof(d->serial), "%s", c->serial);
 		} else {
@@ -86,6 +93,16 @@ static struct iothread *disks_iothread_for(struct vm_disks *ds, const struct con
 		if (!strcmp(cfg->iothreads[i].id, id))
 			return &ds->t[i];
 	return &ds->t[cfg->nr_iothreads];
+}
+
+/* physical-block-size=, else the host's direct-I/O alignment; never below the logical size. */
+static uint32_t disk_phys_size(const struct vm_disk *d)
+{
+	uint32_t p = d->cfg->physical_block_size;
+
+	if (!p)
+		p = d->file.direct ? d->file.off_align : d->cfg->logical_block_size;
+	return p < d->cfg->logical_block_size ? d->cfg->logical_block_size : p;
 }
 
 /*
@@ -167,8 +184,10 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 		}
 		struct blk_params p = {
 			.capacity = d->file.size / VIRTIO_BLK_SECTOR,
-			/* O_DIRECT's offset alignment is the smallest block the guest may use. */
-			.blk_size = d->file.direct ? d->file.off_align : VIRTIO_BLK_SECTOR,
+			/* The guest's geometry is the disk's setting wherever the
+			 * image lives; only the physical hint follows the host. */
+			.blk_size = d->cfg->logical_block_size,
+			.phys_size = disk_phys_size(d),
 			.ro = d->cfg->ro,
 			.discard = d->file.can_punch && !d->cfg->ro,
 			.write_zeroes = d->file.can_punch && !d->cfg->ro,
@@ -230,14 +249,24 @@ int disks_start(struct vm_disks *ds)
 	return 0;
 }
 
-void disks_stop(struct vm_disks *ds)
+int disks_stop(struct vm_disks *ds, uint64_t deadline_ns, double bound_s)
 {
+	int r = 0;
+
 	for (unsigned i = 0; i < ds->nr_t; i++) {
-		iothread_stop(&ds->t[i]);
-		if (ds->t[i].flush_errors)
-			pv_err("IOThread %s: %llu files failed to flush at exit", ds->t[i].id,
-			       (unsigned long long)ds->t[i].flush_errors);
+		struct iothread *t = &ds->t[i];
+		iothread_stop(t, deadline_ns);
+		if (t->flush_errors)
+			pv_err("IOThread %s: %llu files failed to flush at exit", t->id,
+			       (unsigned long long)t->flush_errors);
+		if (t->stop_timed_out) {
+			pv_err("stop: IOThread %s: %u requests not completed after %g s (%u SQEs not "
+			       "taken by the kernel, %u in the kernel); its disks were not flushed",
+			       t->id, t->left_requests, bound_s, t->left_unsubmitted, t->left_in_kernel);
+			r = -ETIMEDOUT;
+		}
 	}
+	return r;
 }
 
 void disks_destroy(struct vm_disks *ds)
@@ -265,7 +294,7 @@ void disks_destroy(struct vm_disks *ds)
 	X(kicks) X(batches) X(requests) X(reads) X(writes) X(flushes) X(get_ids) \
 	X(discards) X(write_zeroes) X(unsupported) X(bytes_read) X(bytes_written) \
 	X(irqs) X(irqs_suppressed) X(throttled) X(err_no_status) X(err_buf) \
-	X(err_header) X(err_len) X(err_range) X(err_ro) X(err_io) X(err_ring) \
+	X(err_header) X(err_len) X(err_range) X(err_ro) X(err_io) X(err_ring) X(err_limit) \
 	X(poll_windows) X(poll_drains) X(kicks_late) X(batch_max)
 
 /* The queue's event-loop handler: how it was served (polled or woken). */
@@ -282,7 +311,8 @@ void disks_destroy(struct vm_disks *ds)
 	X(isr_reads) X(acks) X(resets) X(features_refused) X(needs_reset)
 
 #define URING_COUNTERS(X) \
-	X(submits) X(sqes) X(cqes) X(short_io) X(eagain) X(bounces) X(errors) X(fsyncs) X(sq_full)
+	X(submits) X(sqes) X(cqes) X(short_io) X(eagain) X(bounces) X(errors) X(fsyncs) X(sq_full) \
+	X(rmw) X(bounce_waits) X(serial_waits) X(sqe_waits) X(submit_retries)
 
 #define LOOP_COUNTERS(X) \
 	X(iterations) X(waits) X(wakeups) X(events) X(polls) X(poll_hits) X(deferred) \

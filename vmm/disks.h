@@ -54,8 +54,12 @@ int disks_cmdline(const struct vm_disks *ds, struct cmdline *c);
 /* After KVM and guest memory exist: devices, IOThreads, ioeventfds, irqfds. */
 int disks_create(struct vm_disks *ds, struct vm *vm);
 int disks_start(struct vm_disks *ds);
-/* Drain in-flight I/O, flush, join the IOThreads. */
-void disks_stop(struct vm_disks *ds);
+/*
+ * Drain in-flight I/O, flush, join the IOThreads, all by deadline_ns
+ * (CLOCK_MONOTONIC; bound_s is the bound, for the message).  -ETIMEDOUT,
+ * after saying on stderr what was left, when the deadline passed first.
+ */
+int disks_stop(struct vm_disks *ds, uint64_t deadline_ns, double bound_s);
 void disks_destroy(struct vm_disks *ds);
 
 void disks_stats_print(const struct vm_disks *ds, FILE *f);

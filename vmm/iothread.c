@@ -66,13 +66,23 @@ static void *iothread_main(void *arg)
 	}
 	/* Kicks back on: the rings outlive this thread. */
 	evloop_poll_stop(&t->loop);
-	/* Clean stop: every request the backend holds completes ... */
-	uring_ctx_drain(&t->uring);
+	/* Clean stop: every request the backend holds completes (the loop
+	 * keeps running for it, stranded SQEs included) ... */
+	if (uring_ctx_drain(&t->uring, t->stop_deadline) == -ETIMEDOUT) {
+		/* ... but not for ever: a backend that does not answer cannot
+		 * be flushed either.  What is left is reported by the caller. */
+		t->stop_timed_out = true;
+		t->left_requests = t->uring.pending;
+		t->left_unsubmitted = t->uring.queued;
+		t->left_in_kernel = t->uring.inflight;
+		goto out;
+	}
 	/* ... and what the guest wrote without a FLUSH reaches the disk too. */
 	for (struct blk_file *f = t->uring.files; f; f = f->next) {
 		if (!f->ro && fdatasync(f->fd) < 0)
 			t->flush_errors++;
 	}
+out:
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	t->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return NULL;
@@ -121,10 +131,12 @@ uint64_t iothread_cpu_ns(const struct iothread *t)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void iothread_stop(struct iothread *t)
+void iothread_stop(struct iothread *t, uint64_t deadline_ns)
 {
 	if (!t->started)
 		return;
+	t->stop_deadline = deadline_ns;
+	/* Release: the deadline before the flag; pairs with the loop's acquire load. */
 	atomic_store_explicit(&t->stop, true, memory_order_release);
 	evloop_wake(&t->loop);
 	pthread_join(t->thread, NULL);
@@ -133,7 +145,7 @@ void iothread_stop(struct iothread *t)
 
 void iothread_destroy(struct iothread *t)
 {
-	iothread_stop(t);
+	iothread_stop(t, 0);
 	uring_ctx_destroy(&t->uring);
 	evloop_destroy(&t->loop);
 }

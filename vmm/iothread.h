@@ -10,8 +10,8 @@
  *
  * Life cycle: iothread_init(), attach disks (blk_attach on &t->loop,
  * blk_file_bind on &t->uring), iothread_start() before the vCPUs run,
- * iothread_stop() after they stopped: in-flight I/O completes, every
- * writable file is fdatasync'ed, the thread exits.
+ * iothread_stop() after they stopped: in-flight I/O completes (within a
+ * deadline), every writable file is fdatasync'ed, the thread exits.
  */
 #ifndef POLLVM_VMM_IOTHREAD_H
 #define POLLVM_VMM_IOTHREAD_H
@@ -43,6 +43,10 @@ struct iothread {
 	unsigned cpu;
 	uint64_t cpu_ns;          /* CLOCK_THREAD_CPUTIME_ID when it exited */
 	uint64_t flush_errors;    /* fdatasync failures at stop */
+	uint64_t stop_deadline;   /* CLOCK_MONOTONIC ns by which in-flight I/O must be done */
+	/* What the stop left behind when the deadline passed (files not flushed then). */
+	bool stop_timed_out;
+	unsigned left_requests, left_unsubmitted, left_in_kernel;
 };
 
 /* -errno with a one-line reason in err.  c: id, polling and placement. */
@@ -50,8 +54,13 @@ int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, s
 /* The thread's CPU time so far (while it runs too: for SIGUSR1). */
 uint64_t iothread_cpu_ns(const struct iothread *t);
 int iothread_start(struct iothread *t);
-/* Drain in-flight I/O, flush the files, join.  Safe if never started. */
-void iothread_stop(struct iothread *t);
+/*
+ * Finish in-flight I/O by deadline_ns (CLOCK_MONOTONIC; 0: no limit),
+ * flush the files, join.  When the deadline passes first the thread stops
+ * anyway, flushes nothing, and stop_timed_out says what was left.  Safe if
+ * never started.
+ */
+void iothread_stop(struct iothread *t, uint64_t deadline_ns);
 void iothread_destroy(struct iothread *t);
 
 #endif

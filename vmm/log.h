@@ -16,6 +16,7 @@
 #define EXIT_GUEST_RESET 0
 #define EXIT_BAD_INPUT   2
 #define EXIT_GUEST_CRASH 3
+#define EXIT_INTERNAL    6
 #define EXIT_TIMEOUT     124
 
 #endif

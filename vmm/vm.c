@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "vm.h"
 #include "boot.h"
+#include "evloop.h"
 #include "log.h"
 #include "stats.h"
 #include "vcpu.h"
@@ -141,6 +142,21 @@ bool vm_request_exit(struct vm *vm, int status, const char *fmt, ...)
 		/* The counter cannot overflow with one write; nothing to do. */
 	}
 	return true;
+}
+
+/* The run ends as pollvm's own failure, whatever ended it first. */
+static void vm_set_internal_error(struct vm *vm, const char *fmt, ...)
+{
+	size_t n = strlen(vm->exit_why);
+	va_list ap;
+
+	vm->exit_status = EXIT_INTERNAL;
+	if (n + 3 < sizeof(vm->exit_why)) {
+		memcpy(vm->exit_why + n, "; ", 3);
+		va_start(ap, fmt);
+		vsnprintf(vm->exit_why + n + 2, sizeof(vm->exit_why) - n - 2, fmt, ap);
+		va_end(ap);
+	}
 }
 
 static void vm_sysdev_exit(void *opaque, int status, const char *why)
@@ -407,13 +423,35 @@ int vm_run(struct vm *vm)
 	atomic_store(&vm->stopping, true);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
+	/*
+	 * The stop is bounded (--stop-timeout): a vCPU may be inside a device
+	 * reset that waits for in-flight I/O, and the IOThreads finish that
+	 * I/O only while the backend answers.  Past the bound pollvm says what
+	 * was left and exits with its internal-error status.
+	 */
+	uint64_t bound = (uint64_t)(vm->cfg->stop_timeout * 1e9);
+	uint64_t deadline = evloop_now_ns(NULL) + bound;
+	/* pthread_timedjoin_np counts in CLOCK_REALTIME. */
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += (time_t)(bound / 1000000000ull) + (dl.tv_nsec + (long)(bound % 1000000000ull)) / 1000000000L;
+	dl.tv_nsec = (dl.tv_nsec + (long)(bound % 1000000000ull)) % 1000000000L;
+	bool stuck = false;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i].started)
-			pthread_join(vm->vcpus[i].thread, NULL);
+		if (!vm->vcpus[i].started)
+			continue;
+		if (pthread_timedjoin_np(vm->vcpus[i].thread, NULL, &dl)) {
+			pv_err("stop: vCPU %u did not stop within %g s (a device reset waiting for I/O?)",
+			       i, vm->cfg->stop_timeout);
+			stuck = true;
+			continue;
+		}
 		vm->vcpus[i].started = false;
 	}
 	/* No vCPU can queue more work: let in-flight I/O finish, flush, stop. */
-	disks_stop(&vm->disks);
+	if (disks_stop(&vm->disks, deadline, vm->cfg->stop_timeout) || stuck)
+		vm_set_internal_error(vm, "the stop did not finish within --stop-timeout %g s",
+				      vm->cfg->stop_timeout);
 	tty_restore(&tty);
 	if (tfd >= 0)
 		close(tfd);
@@ -430,6 +468,11 @@ int vm_run(struct vm *vm)
 		stats_print(vm, stderr);
 	if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path, true))
 		pv_err("--stats %s: cannot write: %s", vm->cfg->stats_path, strerror(errno));
+	if (stuck) {
+		/* A vCPU thread still runs: nothing may be torn down under it. */
+		fflush(NULL);
+		_exit(vm->exit_status);
+	}
 	return vm->exit_status;
 }
 

@@ -763,7 +763,7 @@ static int fx_uring(void **state, const char *dir, enum blk_cache cache)
 	if (fd < 0 || ftruncate(fd, CAP * 512) < 0)
 		return -1;
 	close(fd);
-	if (blk_file_open(&f->file, f->path, false, cache, err, sizeof(err))) {
+	if (blk_file_open(&f->file, f->path, false, cache, 512, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -798,7 +798,7 @@ static int setup_uring_wb(void **state) { return fx_uring(state, "/var/tmp", BLK
 static int teardown_uring(void **state)
 {
 	struct fx *f = *state;
-	uring_ctx_drain(&f->u);
+	uring_ctx_drain(&f->u, 0);
 	blk_destroy(&f->b);
 	uring_ctx_destroy(&f->u);
 	blk_file_close(&f->file);
@@ -934,7 +934,7 @@ static void test_iothread(void **state)
 	fd = mkstemp(f->path);
 	assert_int_equal(ftruncate(fd, CAP * 512), 0);
 	close(fd);
-	assert_int_equal(blk_file_open(&f->file, f->path, false, BLK_CACHE_WRITEBACK, err, sizeof(err)), 0);
+	assert_int_equal(blk_file_open(&f->file, f->path, false, BLK_CACHE_WRITEBACK, 512, err, sizeof(err)), 0);
 	blk_file_bind(&f->file, &t->uring);
 	drv_init(&f->d, NUM);
 	f->irqfd = eventfd(0, EFD_NONBLOCK);
@@ -963,7 +963,7 @@ static void test_iothread(void **state)
 	/* Leave one in flight-ish and stop: the thread drains and flushes. */
 	mkreq(f, VIRTIO_BLK_T_FLUSH, 0, 0, false);
 	assert_int_equal(write(f->kick, &one, 8), 8);
-	iothread_stop(t);
+	iothread_stop(t, 0);
 	assert_int_equal(t->uring.inflight, 0);
 	assert_int_equal(t->flush_errors, 0);
 	assert_true(t->cpu_ns > 0);
@@ -995,15 +995,15 @@ static void test_file_open_errors(void **state)
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
-	assert_int_equal(blk_file_open(&bf, path, false, BLK_CACHE_WRITEBACK, err, sizeof(err)), -EINVAL);
+	assert_int_equal(blk_file_open(&bf, path, false, BLK_CACHE_WRITEBACK, 512, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "multiple of 512"));
 	assert_int_equal(ftruncate(fd, 1000), 0);
-	assert_int_equal(blk_file_open(&bf, path, false, BLK_CACHE_WRITEBACK, err, sizeof(err)), -EINVAL);
+	assert_int_equal(blk_file_open(&bf, path, false, BLK_CACHE_WRITEBACK, 512, err, sizeof(err)), -EINVAL);
 	close(fd);
 	unlink(path);
-	assert_int_equal(blk_file_open(&bf, "/nonexistent/x", false, BLK_CACHE_WRITEBACK, err, sizeof(err)),
+	assert_int_equal(blk_file_open(&bf, "/nonexistent/x", false, BLK_CACHE_WRITEBACK, 512, err, sizeof(err)),
 			 -ENOENT);
-	assert_int_equal(blk_file_open(&bf, "/dev/null", false, BLK_CACHE_WRITEBACK, err, sizeof(err)),
+	assert_int_equal(blk_file_open(&bf, "/dev/null", false, BLK_CACHE_WRITEBACK, 512, err, sizeof(err)),
 			 -EINVAL);
 }
 

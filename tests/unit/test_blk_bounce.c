@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The io_uring backend where the host's direct-I/O block is larger than the
+ * guest's: bounce chunks from the fixed pool, read-modify-write of partial
+ * host blocks, serialisation of overlapping writes, waiting for a chunk or
+ * an SQE, and submits the kernel refuses or takes in part.
+ *
+ * The image is a real O_DIRECT file under /var/tmp; its alignment is set to
+ * 4096 bytes (what a 4Kn disk, or a loop device with 4096-byte sectors,
+ * reports), which the file system's own smaller alignment accepts too.  The
+ * guest's logical block is 512 bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <liburing/barrier.h>
+
+#include "../../devices/blk_uring.h"
+
+#define SIZE (8u << 20)     /* the image: 8 MiB */
+#define HOST_BLOCK 4096u
+
+struct op {
+	struct blk_io io;
+	struct iovec iov[4];
+	int res;
+	bool done;
+};
+
+struct bx {
+	struct uring_ctx u;
+	struct evloop loop;
+	struct blk_file f;
+	char path[64];
+	uint8_t *shadow;         /* what the image must hold */
+	unsigned done;
+};
+
+static struct bx *cur;
+
+static void op_done(struct blk_io *io, int res)
+{
+	struct op *o = (struct op *)((char *)io - offsetof(struct op, io));
+
+	o->res = res;
+	o->done = true;
+	cur->done++;
+}
+
+static int setup_ring(void **state, unsigned entries)
+{
+	struct bx *b = calloc(1, sizeof(*b));
+	char err[256];
+	int fd;
+
+	snprintf(b->path, sizeof(b->path), "/var/tmp/pollvm-bounce-XXXXXX");
+	fd = mkstemp(b->path);
+	if (fd < 0)
+		return -1;
+	b->shadow = malloc(SIZE);
+	srandom(42);
+	for (unsigned i = 0; i < SIZE; i++)
+		b->shadow[i] = (uint8_t)random();
+	if (pwrite(fd, b->shadow, SIZE, 0) != (ssize_t)SIZE)
+		return -1;
+	close(fd);
+	if (blk_file_open(&b->f, b->path, false, BLK_CACHE_NONE, 512, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (!b->f.direct) {
+		fprintf(stderr, "/var/tmp takes no O_DIRECT: this test needs it\n");
+		return -1;
+	}
+	/* A 4Kn host: buffers and offsets 4096-aligned, guest blocks 512. */
+	if (blk_file_dio_setup(&b->f, true, HOST_BLOCK, HOST_BLOCK, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (uring_ctx_init(&b->u, entries, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (evloop_init(&b->loop) || uring_ctx_attach(&b->u, &b->loop))
+		return -1;
+	blk_file_bind(&b->f, &b->u);
+	cur = b;
+	*state = b;
+	return 0;
+}
+
+static int setup(void **state) { return setup_ring(state, 64); }
+/* Fewer SQEs than requests in flight: some wait for room. */
+static int setup_small_ring(void **state) { return setup_ring(state, 8); }
+
+static int teardown(void **state)
+{
+	struct bx *b = *state;
+
+	uring_ctx_drain(&b->u, 0);
+	uring_ctx_destroy(&b->u);
+	evloop_destroy(&b->loop);
+	blk_file_close(&b->f);
+	unlink(b->path);
+	free(b->shadow);
+	free(b);
+	return 0;
+}
+
+/* Submit o: op on [off, off + len) through buf (one segment). */
+static void op_submit(struct bx *b, struct op *o, enum blk_io_op op, uint64_t off, uint32_t len,
+		      uint8_t *buf)
+{
+	memset(o, 0, sizeof(*o));
+	o->iov[0] = (struct iovec){ .iov_base = buf, .iov_len = len };
+	o->io = (struct blk_io){
+		.op = op, .offset = off, .len = len, .iov = o->iov, .iovcnt = 1, .complete = op_done,
+	};
+	assert_int_equal(blk_uring_ops.submit(&b->f, &o->io), 0);
+}
+
+/* Run the loop until n completions in all arrived. */
+static void run_until(struct bx *b, unsigned n)
+{
+	for (int i = 0; i < 20000 && b->done < n; i++)
+		evloop_run_once(&b->loop, 10);
+	assert_int_equal(b->done, n);
+}
+
+static void expect_image(struct bx *b)
+{
+	uint8_t *img = malloc(SIZE);
+	int fd = open(b->path, O_RDONLY);
+
+	assert_int_equal(pread(fd, img, SIZE, 0), SIZE);
+	close(fd);
+	for (unsigned i = 0; i < SIZE; i++)
+		if (img[i] != b->shadow[i])
+			fail_msg("image byte %u is %#x, the guest wrote %#x", i, img[i], b->shadow[i]);
+	free(img);
+}
+
+/*
+ * Batches of reads and writes in flight together, at 512-byte granularity
+ * (offsets and lengths), through buffers at odd addresses.  Writes of one
+ * batch never share a sector, but often share a host block: an RMW that
+ * lost a neighbour's write would show in the image.
+ */
+static void test_rmw_random(void **state)
+{
+	struct bx *b = *state;
+	enum { BATCH = 24, ROUNDS = 60, MAXSEC = 140 };
+	static struct op ops[BATCH];
+	uint8_t *bufs[BATCH];
+	uint64_t off[BATCH];
+	uint32_t len[BATCH];
+	bool wr[BATCH];
+	unsigned total = 0;
+
+	for (int i = 0; i < BATCH; i++)
+		bufs[i] = malloc(MAXSEC * 512 + 64);
+	srandom(7);
+	for (int round = 0; round < ROUNDS; round++) {
+		/* Ranges clustered in 256 KiB so that host blocks are shared. */
+		for (int i = 0; i < BATCH; i++) {
+			bool clash;
+			do {
+				len[i] = (uint32_t)(1 + random() % (i % 3 ? 8 : MAXSEC)) * 512;
+				off[i] = (uint64_t)(random() % 512) * 512;
+				clash = false;
+				for (int k = 0; k < i; k++)
+					clash |= off[k] < off[i] + len[i] && off[i] < off[k] + len[k];
+			} while (clash);
+			wr[i] = random() % 3 != 0;
+		}
+		for (int i = 0; i < BATCH; i++) {
+			uint8_t *p = bufs[i] + 1 + random() % 63;   /* never 4096-aligned */
+			if (wr[i])
+				for (uint32_t k = 0; k < len[i]; k++)
+					p[k] = (uint8_t)random();
+			op_submit(b, &ops[i], wr[i] ? BLK_IO_WRITE : BLK_IO_READ, off[i], len[i], p);
+		}
+		total += BATCH;
+		run_until(b, total);
+		for (int i = 0; i < BATCH; i++) {
+			uint8_t *p = ops[i].iov[0].iov_base;
+			assert_int_equal(ops[i].res, 0);
+			if (wr[i])
+				memcpy(b->shadow + off[i], p, len[i]);
+			else if (memcmp(p, b->shadow + off[i], len[i]))
+				fail_msg("read of %u bytes at %llu differs", len[i], (unsigned long long)off[i]);
+		}
+	}
+	expect_image(b);
+	assert_true(b->u.st.rmw > 0);
+	assert_true(b->u.st.bounces >= total);
+	assert_int_equal(b->u.pending, 0);
+	assert_int_equal(b->u.pool.nr_free, URING_BOUNCE_CHUNKS);
+	for (int i = 0; i < BATCH; i++)
+		free(bufs[i]);
+}
+
+/* Two unaligned writes into one host block, in flight at once: both land. */
+static void test_rmw_overlap_same_block(void **state)
+{
+	struct bx *b = *state;
+	static struct op o[4];
+	uint8_t *a = malloc(2048), *c = malloc(2048), *d = malloc(2048), *e = malloc(2048);
+
+	memset(a, 'A', 512);
+	memset(c, 'C', 512);
+	op_submit(b, &o[0], BLK_IO_WRITE, 512, 512, a);        /* sector 1 */
+	op_submit(b, &o[1], BLK_IO_WRITE, 1024, 512, c);       /* sector 2, same host block */
+	/* The second waited for the first: serialised, not lost. */
+	assert_int_equal(b->u.st.serial_waits, 1);
+	run_until(b, 2);
+	assert_int_equal(o[0].res, 0);
+	assert_int_equal(o[1].res, 0);
+	memcpy(b->shadow + 512, a, 512);
+	memcpy(b->shadow + 1024, c, 512);
+	expect_image(b);
+
+	/* Overlapping sectors: they run in the order they came, the last wins. */
+	memset(d, 'D', 2048);
+	memset(e, 'E', 1024);
+	op_submit(b, &o[2], BLK_IO_WRITE, 4096 + 512, 2048, d);
+	op_submit(b, &o[3], BLK_IO_WRITE, 4096 + 1024, 1024, e);
+	run_until(b, 4);
+	memcpy(b->shadow + 4096 + 512, d, 2048);
+	memcpy(b->shadow + 4096 + 1024, e, 1024);
+	expect_image(b);
+	/* No RMW left: writes are lock-free again. */
+	assert_int_equal(atomic_load(&b->f.ser->serialising), 0);
+	assert_int_equal(atomic_load(&b->f.ser->fast), 0);
+	free(a);
+	free(c);
+	free(d);
+	free(e);
+}
+
+/*
+ * More bounced requests than chunks: the rest wait for chunks in order,
+ * none fails, and the pool never hands out more than it has.
+ */
+static void test_pool_exhausted(void **state)
+{
+	struct bx *b = *state;
+	enum { N = URING_BOUNCE_CHUNKS + 36, LEN = 2u << 20 };
+	static struct op o[N];
+	uint8_t *buf = malloc(LEN + 1);
+
+	/* One guest buffer for all (a hostile guest aliases its buffers too):
+	 * every read fills it with the same bytes. */
+	for (int i = 0; i < N; i++)
+		op_submit(b, &o[i], BLK_IO_READ, 512, LEN, buf + 1);
+	run_until(b, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(o[i].res, 0);
+	assert_memory_equal(buf + 1, b->shadow + 512, LEN);
+	assert_true(b->u.st.bounce_waits > 0);
+	assert_int_equal(b->u.pool.used_max, URING_BOUNCE_CHUNKS);
+	assert_int_equal(b->u.pool.nr_free, URING_BOUNCE_CHUNKS);
+	free(buf);
+}
+
+/* ---- the ring refuses submits, or takes them in part --------------------------- */
+
+static int refusals;
+
+static int submit_refusing(struct io_uring *ring)
+{
+	if (refusals > 0) {
+		refusals--;
+		return -EAGAIN;
+	}
+	return io_uring_submit(ring);
+}
+
+/* Publish every prepared SQE but let the kernel take one per call. */
+static int submit_one(struct io_uring *ring)
+{
+	io_uring_smp_store_release(ring->sq.ktail, ring->sq.sqe_tail);
+	if (*ring->sq.ktail == io_uring_smp_load_acquire(ring->sq.khead))
+		return 0;
+	long r = syscall(__NR_io_uring_enter, ring->ring_fd, 1, 0, 0, NULL, 0);
+	return r < 0 ? -errno : (int)r;
+}
+
+/* Every other call refused, the others take one SQE: the SQ ring fills up. */
+static int submit_one_or_none(struct io_uring *ring)
+{
+	static unsigned calls;
+
+	if (calls++ % 2)
+		return -EAGAIN;
+	return submit_one(ring);
+}
+
+static void test_submit_refused(void **state)
+{
+	struct bx *b = *state;
+	static struct op o[10];
+	uint8_t *buf = aligned_alloc(4096, 10 * 4096);
+
+	refusals = 3;
+	b->u.submit = submit_refusing;
+	for (int i = 0; i < 10; i++)
+		op_submit(b, &o[i], BLK_IO_READ, (uint64_t)i * 4096, 4096, buf + i * 4096);
+	/* No new request comes: the retry timer alone gets them submitted. */
+	run_until(b, 10);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(o[i].res, 0);
+	assert_memory_equal(buf, b->shadow, 10 * 4096);
+	assert_int_equal(refusals, 0);
+	assert_true(b->u.st.submit_retries >= 3);
+	assert_int_equal(b->u.queued, 0);
+	free(buf);
+}
+
+static void test_submit_partial(void **state)
+{
+	struct bx *b = *state;
+	static struct op o[48];
+	uint8_t *buf = malloc(48 * 1024 + 1);
+
+	b->u.submit = submit_one_or_none;
+	/* 24 reads at once (bounced) on an 8-entry SQ ring, and 24 unaligned
+	 * writes (RMW, serialised, bounced) elsewhere. */
+	for (int i = 0; i < 24; i++)
+		op_submit(b, &o[i], BLK_IO_READ, (1u << 20) + 512 + (uint64_t)i * 1024, 1024,
+			  buf + 1 + i * 1024);
+	for (int i = 24; i < 48; i++) {
+		memset(buf + 1 + i * 1024, 'a' + i, 1024);
+		op_submit(b, &o[i], BLK_IO_WRITE, 512 + (uint64_t)i * 1024, 1024, buf + 1 + i * 1024);
+	}
+	run_until(b, 48);
+	for (int i = 0; i < 48; i++)
+		assert_int_equal(o[i].res, 0);
+	assert_memory_equal(buf + 1, b->shadow + (1u << 20) + 512, 24 * 1024);
+	for (int i = 24; i < 48; i++)
+		memcpy(b->shadow + 512 + i * 1024, buf + 1 + i * 1024, 1024);
+	expect_image(b);
+	assert_true(b->u.st.submit_retries > 0);
+	assert_true(b->u.st.sqe_waits > 0);
+	free(buf);
+}
+
+/* A backend that never takes the SQE: the drain gives up at its deadline. */
+static void test_drain_deadline(void **state)
+{
+	struct bx *b = *state;
+	static struct op o;
+	uint8_t *buf = aligned_alloc(4096, 4096);
+
+	refusals = 1 << 30;
+	b->u.submit = submit_refusing;
+	op_submit(b, &o, BLK_IO_READ, 0, 4096, buf);
+	uint64_t t0 = evloop_now_ns(NULL);
+	assert_int_equal(uring_ctx_drain(&b->u, t0 + 200000000ull), -ETIMEDOUT);
+	uint64_t t1 = evloop_now_ns(NULL);
+	assert_true(t1 - t0 >= 200000000ull && t1 - t0 < 2000000000ull);
+	assert_int_equal(b->u.pending, 1);
+	assert_int_equal(b->u.queued, 1);
+	/* The kernel takes it again: it completes after all. */
+	refusals = 0;
+	assert_int_equal(uring_ctx_drain(&b->u, 0), 0);
+	assert_int_equal(o.res, 0);
+	free(buf);
+}
+
+/* ---- the host's alignment, as the file system reports it --------------------- */
+
+static void test_no_dioalign(void **state)
+{
+	struct bx *b = *state;
+	char err[256];
+
+	/* No STATX_DIOALIGN: 4096 assumed; the guest's blocks stay 512. */
+	assert_int_equal(blk_file_dio_setup(&b->f, false, 0, 0, err, sizeof(err)), 0);
+	assert_true(b->f.direct);
+	assert_int_equal(b->f.off_align, 4096);
+	assert_int_equal(b->f.mem_align, 4096);
+	assert_int_equal(b->f.lbs, 512);
+	assert_non_null(b->f.ser);
+	/* ... and 512-byte requests work on it. */
+	static struct op o[2];
+	uint8_t *buf = malloc(2048);
+	memset(buf, 'z', 512);
+	op_submit(b, &o[0], BLK_IO_WRITE, 3 * 512, 512, buf);
+	op_submit(b, &o[1], BLK_IO_READ, 6 * 512, 1024, buf + 513);
+	run_until(b, 2);
+	assert_int_equal(o[0].res, 0);
+	assert_int_equal(o[1].res, 0);
+	assert_memory_equal(buf + 513, b->shadow + 6 * 512, 1024);
+	memset(b->shadow + 3 * 512, 'z', 512);
+	expect_image(b);
+	free(buf);
+	/* The file system says no direct I/O for this file: the page cache. */
+	assert_int_equal(blk_file_dio_setup(&b->f, true, 0, 0, err, sizeof(err)), 0);
+	assert_false(b->f.direct);
+	assert_true(b->f.direct_refused);
+}
+
+static void test_unaligned_size_falls_back(void **state)
+{
+	(void)state;
+	struct blk_file f;
+	char err[256], path[] = "/var/tmp/pollvm-bounce-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_int_equal(ftruncate(fd, 4096 * 3 + 512), 0);
+	close(fd);
+	assert_int_equal(blk_file_open(&f, path, false, BLK_CACHE_NONE, 512, err, sizeof(err)), 0);
+	if (f.direct) {
+		/* Its last 4096-byte block is partial: O_DIRECT cannot RMW it. */
+		assert_int_equal(blk_file_dio_setup(&f, true, 4096, 4096, err, sizeof(err)), 0);
+		assert_false(f.direct);
+		assert_true(f.direct_unaligned_size);
+	}
+	blk_file_close(&f);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rmw_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rmw_overlap_same_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_submit_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_submit_partial, setup_small_ring, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_dioalign, setup, teardown),
+		cmocka_unit_test(test_unaligned_size_falls_back),
+	};
+	return cmocka_run_group_tests_name("blk_bounce", tests, NULL, NULL);
+}
