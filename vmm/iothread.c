@@ -74,7 +74,7 @@ static void *iothread_main(void *arg)
 		t->stop_timed_out = true;
 		t->left_requests = t->uring.pending;
 		t->left_unsubmitted = t->uring.queued;
-		t->left_in_kernel = t->uring.inflight;
+		t->left_in_kernel = t->uring.inflight - t->uring.queued;
 		goto out;
 	}
 	/* ... and what the guest wrote without a FLUSH reaches the disk too. */

@@ -24,8 +24,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <liburing/barrier.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
 
 #include "../../devices/blk_uring.h"
+#include "../../vmm/iothread.h"
+#include "vq_driver.h"
 
 #define SIZE (8u << 20)     /* the image: 8 MiB */
 #define HOST_BLOCK 4096u
@@ -275,12 +280,12 @@ static void test_pool_exhausted(void **state)
 
 /* ---- the ring refuses submits, or takes them in part --------------------------- */
 
-static int refusals;
+static atomic_int refusals;
 
 static int submit_refusing(struct io_uring *ring)
 {
-	if (refusals > 0) {
-		refusals--;
+	if (atomic_load(&refusals) > 0) {
+		atomic_fetch_sub(&refusals, 1);
 		return -EAGAIN;
 	}
 	return io_uring_submit(ring);
@@ -321,7 +326,7 @@ static void test_submit_refused(void **state)
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(o[i].res, 0);
 	assert_memory_equal(buf, b->shadow, 10 * 4096);
-	assert_int_equal(refusals, 0);
+	assert_int_equal(atomic_load(&refusals), 0);
 	assert_true(b->u.st.submit_retries >= 3);
 	assert_int_equal(b->u.queued, 0);
 	free(buf);
@@ -431,6 +436,285 @@ static void test_unaligned_size_falls_back(void **state)
 	unlink(path);
 }
 
+/* ---- the whole path on a sandboxed IOThread: no allocation ------------------- */
+
+/* The sanitizer allocator's hooks (sanitizer/allocator_interface.h, which
+ * gcc does not install; libasan exports it): every malloc and free. */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+					       void (*free_hook)(const volatile void *));
+
+/* Count what the watched thread allocates. */
+static pthread_t watched;
+static atomic_bool watching;
+static atomic_ulong watched_allocs;
+
+static void on_malloc(const volatile void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	if (atomic_load(&watching) && pthread_equal(pthread_self(), watched))
+		atomic_fetch_add(&watched_allocs, 1);
+}
+
+static void on_free(const volatile void *p)
+{
+	(void)p;
+}
+
+static uint32_t rd(struct virtio_mmio *t, uint64_t off)
+{
+	uint32_t v;
+
+	virtio_mmio_bus_ops.read(t, off, &v, 4);
+	return v;
+}
+
+/* One request: header, one data segment, status, through an indirect table. */
+static uint64_t post(struct drv *d, uint16_t slot, uint32_t type, uint64_t sector, uint64_t data,
+		     uint32_t len, bool data_w)
+{
+	uint64_t hdr = drv_alloc(d, 16, 16), st = drv_alloc(d, 1, 1), tab = drv_alloc(d, 48, 16);
+	uint8_t *h = drv_hva(d, hdr);
+	uint16_t n = 0;
+
+	memset(h, 0, 16);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+	*(uint8_t *)drv_hva(d, st) = 0xee;
+	drv_idesc(d, tab, n, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(n + 1));
+	n++;
+	if (len) {
+		drv_idesc(d, tab, n, data, len, VIRTQ_DESC_F_NEXT | (data_w ? VIRTQ_DESC_F_WRITE : 0),
+			  (uint16_t)(n + 1));
+		n++;
+	}
+	drv_idesc(d, tab, n, st, 1, VIRTQ_DESC_F_WRITE, 0);
+	n++;
+	drv_desc(d, slot, tab, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
+	drv_publish(d, slot);
+	return st;
+}
+
+/*
+ * A guest's burst on an IOThread with its sandbox on: more bounced reads
+ * than there are chunks, unaligned writes sharing host blocks (RMW,
+ * serialised), a FLUSH and a GET_ID, posted at once.  Everything
+ * completes with the right data, and the IOThread allocates nothing while
+ * it serves them.
+ */
+static void test_iothread_no_alloc(void **state)
+{
+	(void)state;
+	enum { NR = 120, NW = 100, NUM_Q = 256 };
+	struct iothread *t = calloc(1, sizeof(*t));
+	struct blk *b = calloc(1, sizeof(*b));
+	struct blk_file *f = calloc(1, sizeof(*f));
+	struct drv *d = calloc(1, sizeof(*d));
+	uint8_t *shadow = malloc(SIZE);
+	char err[256], path[] = "/var/tmp/pollvm-bounce-XXXXXX";
+	uint64_t rd_buf[NR], wr_buf[NW], st[NR + NW + 2];
+	int fd = mkstemp(path);
+
+	srandom(3);
+	for (unsigned i = 0; i < SIZE; i++)
+		shadow[i] = (uint8_t)random();
+	assert_int_equal(pwrite(fd, shadow, SIZE, 0), SIZE);
+	close(fd);
+	struct iothread_cfg tc;
+	iothread_cfg_default(&tc, "io0");
+	assert_int_equal(iothread_init(t, &tc, err, sizeof(err)), 0);
+	assert_int_equal(blk_file_open(f, path, false, BLK_CACHE_NONE, 512, err, sizeof(err)), 0);
+	assert_true(f->direct);
+	assert_int_equal(blk_file_dio_setup(f, true, HOST_BLOCK, HOST_BLOCK, err, sizeof(err)), 0);
+	blk_file_bind(f, &t->uring);
+	drv_init(d, NUM_Q);
+	int irqfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, EFD_NONBLOCK);
+	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .phys_size = HOST_BLOCK,
+				.writeback = true, .num_queues = 1, .serial = "s" };
+	assert_int_equal(blk_init(b, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, f), 0);
+	assert_int_equal(blk_attach(b, &t->loop), 0);
+	assert_int_equal(__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free), 1);
+	assert_int_equal(iothread_start(t), 0);
+	watched = t->thread;
+	drv_bring_up(d, &b->t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
+				       (1ULL << VIRTIO_BLK_F_FLUSH));
+	assert_int_equal(rd(&b->t, VIRTIO_MMIO_CONFIG + 20), 512);
+
+	/* Buffers at odd addresses: every data request is bounced. */
+	for (int i = 0; i < NR; i++)
+		rd_buf[i] = drv_alloc(d, 4096 + 1, 8) + 1;
+	for (int i = 0; i < NW; i++) {
+		wr_buf[i] = drv_alloc(d, 1024 + 1, 8) + 1;
+		for (int k = 0; k < 1024; k++)
+			((uint8_t *)drv_hva(d, wr_buf[i]))[k] = (uint8_t)random();
+	}
+	uint16_t slot = 0;
+	atomic_store(&watching, true);
+	for (int i = 0; i < NR; i++)
+		st[slot] = post(d, slot, VIRTIO_BLK_T_IN, 1, rd_buf[i], 4096, true), slot++;
+	/* Writes of 1 KiB every 1.5 KiB from 1 MiB on: never the same sector,
+	 * often the same 4 KiB host block. */
+	for (int i = 0; i < NW; i++)
+		st[slot] = post(d, slot, VIRTIO_BLK_T_OUT, 2048 + 3 * (uint64_t)i, wr_buf[i], 1024, false),
+		slot++;
+	st[slot] = post(d, slot, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), slot++;
+	uint64_t id = drv_alloc(d, 20, 1);
+	st[slot] = post(d, slot, VIRTIO_BLK_T_GET_ID, 0, id, 20, true), slot++;
+	uint64_t one = 1;
+	assert_int_equal(write(kick, &one, 8), 8);
+	for (int i = 0; i < 10000 && drv_used_idx(d) != slot; i++)
+		usleep(1000);
+	atomic_store(&watching, false);
+	assert_int_equal(drv_used_idx(d), slot);
+
+	for (int i = 0; i < slot; i++)
+		assert_int_equal(*(uint8_t *)drv_hva(d, st[i]), VIRTIO_BLK_S_OK);
+	for (int i = 0; i < NR; i++)
+		assert_memory_equal(drv_hva(d, rd_buf[i]), shadow + 512, 4096);
+	for (int i = 0; i < NW; i++)
+		memcpy(shadow + (2048 + 3 * (uint64_t)i) * 512, drv_hva(d, wr_buf[i]), 1024);
+	uint8_t *img = malloc(SIZE);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(pread(fd, img, SIZE, 0), SIZE);
+	close(fd);
+	assert_memory_equal(img, shadow, SIZE);
+	assert_true(t->uring.st.bounce_waits > 0);
+	assert_true(t->uring.st.rmw > 0);
+	assert_true(t->uring.st.serial_waits > 0);
+	if (atomic_load(&watched_allocs))
+		fail_msg("the IOThread allocated %lu times while serving the guest",
+			 (unsigned long)atomic_load(&watched_allocs));
+
+	iothread_stop(t, 0);
+	__sanitizer_install_malloc_and_free_hooks(NULL, NULL);
+	blk_destroy(b);
+	iothread_destroy(t);
+	blk_file_close(f);
+	unlink(path);
+	close(irqfd);
+	close(kick);
+	drv_free(d);
+	free(img);
+	free(shadow);
+	free(d);
+	free(f);
+	free(b);
+	free(t);
+}
+
+/* A disk on an IOThread whose ring refuses submits (test_submit_refused). */
+struct ix {
+	struct iothread t;
+	struct blk b;
+	struct blk_file f;
+	struct drv d;
+	int irqfd, kick;
+	char path[64];
+};
+
+static struct ix *ix_make(void)
+{
+	struct ix *x = calloc(1, sizeof(*x));
+	char err[256];
+	int fd;
+
+	snprintf(x->path, sizeof(x->path), "/var/tmp/pollvm-bounce-XXXXXX");
+	fd = mkstemp(x->path);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	struct iothread_cfg tc;
+	iothread_cfg_default(&tc, "io0");
+	assert_int_equal(iothread_init(&x->t, &tc, err, sizeof(err)), 0);
+	x->t.uring.submit = submit_refusing;
+	assert_int_equal(blk_file_open(&x->f, x->path, false, BLK_CACHE_NONE, 512, err, sizeof(err)), 0);
+	blk_file_bind(&x->f, &x->t.uring);
+	drv_init(&x->d, 16);
+	x->irqfd = eventfd(0, EFD_NONBLOCK);
+	x->kick = eventfd(0, EFD_NONBLOCK);
+	struct blk_params p = { .capacity = 2048, .blk_size = 512, .writeback = true, .num_queues = 1 };
+	assert_int_equal(blk_init(&x->b, "vda", &p, &x->d.mem, x->irqfd, &x->kick, &blk_uring_ops, &x->f), 0);
+	assert_int_equal(blk_attach(&x->b, &x->t.loop), 0);
+	assert_int_equal(iothread_start(&x->t), 0);
+	drv_bring_up(&x->d, &x->b.t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
+					     (1ULL << VIRTIO_BLK_F_FLUSH));
+	return x;
+}
+
+static void ix_free(struct ix *x)
+{
+	blk_destroy(&x->b);
+	iothread_destroy(&x->t);
+	blk_file_close(&x->f);
+	unlink(x->path);
+	close(x->irqfd);
+	close(x->kick);
+	drv_free(&x->d);
+	free(x);
+}
+
+static void *reset_thread(void *arg)
+{
+	struct ix *x = arg;
+
+	drv_mmio_wr(&x->b.t, VIRTIO_MMIO_STATUS, 0);
+	return NULL;
+}
+
+/*
+ * A FLUSH whose SQE the kernel refuses for a while: no other request comes,
+ * yet it completes, and a device reset waiting for it finishes.
+ */
+static void test_reset_with_stranded_request(void **state)
+{
+	(void)state;
+	atomic_store(&refusals, 30);
+	struct ix *x = ix_make();
+	uint64_t one = 1;
+	pthread_t th;
+	struct timespec dl;
+
+	post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+	assert_int_equal(write(x->kick, &one, 8), 8);
+	for (int i = 0; i < 1000 && !x->t.uring.pending; i++)
+		usleep(100);
+	/* The vCPU's reset waits for the stranded FLUSH, then ends. */
+	assert_int_equal(pthread_create(&th, NULL, reset_thread, x), 0);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	if (pthread_timedjoin_np(th, NULL, &dl))
+		fail_msg("the reset still waits for the stranded request after 10 s");
+	assert_int_equal(atomic_load(&x->b.t.status), 0);
+	assert_int_equal(x->b.inflight, 0);
+	assert_int_equal(atomic_load(&refusals), 0);
+	assert_true(x->t.uring.st.submit_retries >= 30);
+	iothread_stop(&x->t, 0);
+	ix_free(x);
+}
+
+/* A backend that never takes it: the stop gives up at its deadline and says what was left. */
+static void test_stop_bounded(void **state)
+{
+	(void)state;
+	atomic_store(&refusals, 1 << 30);
+	struct ix *x = ix_make();
+	uint64_t one = 1;
+
+	post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+	assert_int_equal(write(x->kick, &one, 8), 8);
+	for (int i = 0; i < 1000 && !x->t.uring.pending; i++)
+		usleep(100);
+	uint64_t t0 = evloop_now_ns(NULL);
+	iothread_stop(&x->t, t0 + 300000000ull);
+	uint64_t t1 = evloop_now_ns(NULL);
+	assert_true(t1 - t0 >= 300000000ull && t1 - t0 < 3000000000ull);
+	assert_true(x->t.stop_timed_out);
+	assert_int_equal(x->t.left_requests, 1);
+	assert_int_equal(x->t.left_unsubmitted, 1);
+	assert_int_equal(x->t.left_in_kernel, 0);
+	atomic_store(&refusals, 0);
+	ix_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +726,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drain_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_dioalign, setup, teardown),
 		cmocka_unit_test(test_unaligned_size_falls_back),
+		cmocka_unit_test(test_iothread_no_alloc),
+		cmocka_unit_test(test_reset_with_stranded_request),
+		cmocka_unit_test(test_stop_bounded),
 	};
 	return cmocka_run_group_tests_name("blk_bounce", tests, NULL, NULL);
 }
