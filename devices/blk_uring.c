@@ -131,6 +131,7 @@ int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errl
 	u->submit = io_uring_submit;
 	u->pool_wait_tail = &u->pool_wait;
 	u->sqe_wait_tail = &u->sqe_wait;
+	u->start_tail = &u->start;
 	atomic_init(&u->resumed, NULL);
 	/* Mapped now, before the IOThread's sandbox: chunk_pool.h. 64 KiB
 	 * alignment is the largest direct-I/O alignment a file may ask for. */
@@ -539,6 +540,13 @@ static int blk_uring_submit(void *be, struct blk_io *io)
 			return 0;
 		}
 	}
+	if (io->stage == ST_READ && u->loop) {
+		/* Bounced: its copies start from the end of the batch, where the
+		 * device lock (held around submit) is not held. */
+		fifo_push(&u->start_tail, io);
+		evloop_defer(u->loop, &u->unplug);
+		return 0;
+	}
 	io_run(u, io);
 	return 0;
 }
@@ -586,6 +594,10 @@ static bool uring_service(struct uring_ctx *u)
 		struct blk_io *n = rev->next;
 		io_run(u, rev);
 		rev = n;
+		work = true;
+	}
+	for (struct blk_io *io; (io = fifo_pop(&u->start, &u->start_tail));) {
+		io_run(u, io);
 		work = true;
 	}
 	while (u->sqe_wait) {

@@ -24,7 +24,9 @@
  *    URING_BOUNCE_CHUNK bytes.  A bounced request holds one chunk at a time
  *    and moves through its data a chunk at a time; one that finds the pool
  *    empty waits, in order, for a chunk.  Whatever the guest posts, the
- *    data path allocates nothing.
+ *    data path allocates nothing.  A bounced request starts at the end of
+ *    the IOThread's batch, not inside submit(): no copy is ever made
+ *    under the device lock.
  *
  * Aligned reads and writes go straight between the file and guest memory
  * (readv/writev on the request's segments); short transfers are resubmitted
@@ -83,6 +85,7 @@ struct uring_ctx {
 	struct chunk_pool pool;
 	struct blk_io *pool_wait, **pool_wait_tail;  /* waiting for a chunk */
 	struct blk_io *sqe_wait, **sqe_wait_tail;    /* waiting for an SQE */
+	struct blk_io *start, **start_tail;          /* bounced, to start at the batch's end */
 	/* Writes another thread let go (blk_serial_end): pushed there, run here. */
 	_Atomic(struct blk_io *) resumed;
 	struct blk_file *files;
