@@ -45,7 +45,10 @@ struct iothread {
 	uint64_t flush_errors;    /* fdatasync failures at stop */
 };
 
-/* -errno with a one-line reason in err.  c: id, polling and placement. */
+/*
+ * -errno with a one-line reason in err.  c: id, polling and placement.
+ * -ENOTSUP only as uring_ctx_init() says: the host's io_uring cannot serve.
+ */
 int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, size_t errlen);
 /* The thread's CPU time so far (while it runs too: for SIGUSR1). */
 uint64_t iothread_cpu_ns(const struct iothread *t);
