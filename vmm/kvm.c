@@ -58,12 +58,13 @@ int kvm_create(struct kvm *k)
 		if (r == -ENOENT)
 			pv_err(PV_INPUT, "/dev/kvm does not exist: this machine has no KVM "
 			       "(see README: nested test host)");
-		else if (r == -EACCES || r == -EPERM || r == -EROFS)
+		else if (r == -EACCES || r == -EPERM)
 			pv_err(PV_INPUT, "/dev/kvm: permission denied (run as root or join the kvm group)");
 		else if (r == -EMFILE || r == -ENFILE || r == -ENOMEM)
 			pv_err(PV_INTERNAL, "/dev/kvm: %s", strerror(-r));
 		else
-			pv_err(PV_INPUT, "/dev/kvm: %s (is the kvm module loaded?)", strerror(-r));
+			pv_err(PV_INPUT, "/dev/kvm: %s%s", strerror(-r),
+			       r == -ENXIO || r == -ENODEV ? " (is the kvm module loaded?)" : "");
 		return r;
 	}
 	v = ioctl(k->sys_fd, KVM_GET_API_VERSION, 0);
