@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "blk_uring.h"
 #include "iov.h"
+#include "../vmm/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,8 +150,8 @@ int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errl
 	r = io_uring_queue_init(entries, &u->ring, IORING_SETUP_R_DISABLED);
 	if (r == -EINVAL) {
 		/* Before 5.10: no restrictions; say so once. */
-		fprintf(stderr, "pollvm: io_uring: this kernel cannot restrict rings (Linux 5.10); "
-			"running without io_uring restrictions\n");
+		pv_info("io_uring: this kernel cannot restrict rings (Linux 5.10); "
+			"running without io_uring restrictions");
 		r = io_uring_queue_init(entries, &u->ring, 0);
 	} else if (r == 0) {
 		u->restricted = true;
@@ -158,6 +159,9 @@ int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errl
 	if (r < 0) {
 		snprintf(err, errlen, "io_uring_setup: %s (needs Linux 5.1 and io_uring not disabled: "
 			 "sysctl kernel.io_uring_disabled)", strerror(-r));
+		/* ENOSYS: not built in; EPERM: kernel.io_uring_disabled. */
+		if (r == -ENOSYS || r == -EPERM)
+			r = -ENOTSUP;
 		goto fail;
 	}
 	u->ring_ok = true;
@@ -740,8 +744,8 @@ static void debug_ignore_flush_init(const char *path)
 		debug_ignore_flush = once;
 	}
 	if (debug_ignore_flush)
-		fprintf(stderr, "pollvm: WARNING: POLLVM_DEBUG_IGNORE_FLUSH=1: FLUSH on %s is a no-op, "
-			"data the guest flushes is NOT made durable (debug knob for the crash test)\n", path);
+		pv_warn("WARNING: POLLVM_DEBUG_IGNORE_FLUSH=1: FLUSH on %s is a no-op, "
+			"data the guest flushes is NOT made durable (debug knob for the crash test)", path);
 }
 
 /* Give up O_DIRECT on f: the same file through the page cache. */

@@ -96,7 +96,10 @@ struct uring_ctx {
 
 /*
  * Create the ring and probe the kernel's ops.  On failure returns -errno
- * with a one-line reason in err (what is missing and since which Linux).
+ * with a one-line reason in err: -ENOTSUP when the host kernel gives no
+ * io_uring (not built in, disabled by sysctl) or lacks an op pollvm needs
+ * (what is missing and since which Linux); anything else is a failure of
+ * a call that should have worked.
  */
 int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errlen);
 int uring_ctx_attach(struct uring_ctx *u, struct evloop *loop);

@@ -71,7 +71,7 @@ int parse_kv_list(char *s, int (*fn)(const char *k, const char *v, void *arg), v
 
 	/* An empty item (",,", or a comma at either end) is a typo, not nothing. */
 	if (*s == ',' || strstr(s, ",,") || (*s && s[strlen(s) - 1] == ',')) {
-		pv_err("'%s': empty item in the key=value list", s);
+		pv_err(PV_INPUT, "'%s': empty item in the key=value list", s);
 		return -EINVAL;
 	}
 	for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -82,7 +82,7 @@ int parse_kv_list(char *s, int (*fn)(const char *k, const char *v, void *arg), v
 		/* A key given twice (ro=on,...,ro=off): which one was meant? */
 		for (unsigned i = 0; i < nk; i++)
 			if (!strcmp(keys[i], tok)) {
-				pv_err("'%s' is given twice in one key=value list", tok);
+				pv_err(PV_INPUT, "'%s' is given twice in one key=value list", tok);
 				return -EINVAL;
 			}
 		if (nk < sizeof(keys) / sizeof(keys[0]))
@@ -343,8 +343,8 @@ static void usage(FILE *f)
 		"  --dump-dtb FILE   write the device tree to FILE and exit 0 (as QEMU dumpdtb)\n"
 		"  --quiet           no counter summary on stderr at exit\n"
 		"  --help, --version\n"
-		"exit status: guest reset 0; exit device (v<<1)|1; bad input 2;\n"
-		"             guest crash or internal error 3; timeout 124\n",
+		"exit status: guest reset or SIGINT/SIGTERM 0; exit device (v<<1)|1 (odd);\n"
+		"             bad input 2; guest crash 4; internal error 6; timeout 124\n",
 		CONFIG_MAX_CPUS, POLL_DEFAULT_MAX_NS);
 }
 
@@ -375,7 +375,7 @@ static const struct option options[] = {
 
 static int bad(const char *opt, const char *val, const char *why)
 {
-	pv_err("%s: '%s' %s", opt, val, why);
+	pv_err(PV_INPUT, "%s: '%s' %s", opt, val, why);
 	return -EINVAL;
 }
 
@@ -386,8 +386,10 @@ static int check_stats_path(const char *p)
 	char *copy = strdup(p);
 	int r = 0;
 
-	if (!copy)
+	if (!copy) {
+		pv_err(PV_INTERNAL, "--stats %s: out of memory", p);
 		return -ENOMEM;
+	}
 	if (!stat(p, &st) && S_ISDIR(st.st_mode))
 		r = bad("--stats", p, "is a directory");
 	else if (access(dirname(copy), W_OK))
@@ -420,7 +422,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			if (seen & bit) {
 				for (const struct option *o = options; o->name; o++)
 					if (o->val == c)
-						pv_err("--%s is given twice", o->name);
+						pv_err(PV_INPUT, "--%s is given twice", o->name);
 				return -EINVAL;
 			}
 			seen |= bit;
@@ -523,19 +525,19 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			printf("pollvm %s\n", POLLVM_VERSION);
 			return 1;
 		case ':':
-			pv_err("%s needs a value", argv[optind - 1]);
+			pv_err(PV_INPUT, "%s needs a value", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			pv_err("unknown option '%s' (see --help)", argv[optind - 1]);
+			pv_err(PV_INPUT, "unknown option '%s' (see --help)", argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		pv_err("unexpected argument '%s' (see --help)", argv[optind]);
+		pv_err(PV_INPUT, "unexpected argument '%s' (see --help)", argv[optind]);
 		return -EINVAL;
 	}
 	if (!cfg->kernel) {
-		pv_err("--kernel FILE is required (see --help)");
+		pv_err(PV_INPUT, "--kernel FILE is required (see --help)");
 		return -EINVAL;
 	}
 	if (cfg->stats_path && check_stats_path(cfg->stats_path))

@@ -76,7 +76,8 @@ struct config {
 
 /*
  * Parse argv into cfg.  Returns 0, 1 when --help/--version was handled
- * (exit 0), or -EINVAL after printing one line naming the problem.
+ * (exit 0), or a -errno after one pv_err() line naming the problem
+ * (PV_INPUT, log.h; PV_INTERNAL only when memory runs out).
  */
 int config_parse(struct config *cfg, int argc, char **argv);
 

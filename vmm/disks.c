@@ -44,7 +44,7 @@ int disks_open(struct vm_disks *ds, const struct config *cfg)
 				  c->cache == DISK_CACHE_NONE ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK,
 				  c->logical_block_size, err, sizeof(err));
 		if (r) {
-			pv_err("--disk %s", err);
+			pv_err(PV_INPUT, "--disk %s", err);
 			return r;
 		}
 		d->file_open = true;
@@ -131,7 +131,7 @@ static int disk_wire_kicks(struct vm_disk *d, struct vm *vm, unsigned nq)
 		}
 		if (ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &io) < 0) {
 			int r = -errno;
-			pv_err("%s: KVM_IOEVENTFD on queue %u: %s", d->name, q, strerror(errno));
+			pv_err(PV_INTERNAL, "%s: KVM_IOEVENTFD on queue %u: %s", d->name, q, strerror(errno));
 			return r;
 		}
 	}
@@ -153,7 +153,9 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 		r = iothread_init(&ds->t[i], i < cfg->nr_iothreads ? &cfg->iothreads[i] : &dflt,
 				  err, sizeof(err));
 		if (r) {
-			pv_err("%s", err);
+			/* iothread_init(): -ENOTSUP when the host kernel's io_uring
+			 * cannot do what pollvm needs, which is the user's to fix. */
+			pv_err(r == -ENOTSUP ? PV_INPUT : PV_INTERNAL, "%s", err);
 			return r;
 		}
 		ds->nr_t++;
@@ -169,12 +171,19 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 						      d->cfg->iothread_ids[q % d->cfg->nr_iothread_ids] : NULL);
 		d->t = d->tq[0];
 		d->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (d->irqfd < 0)
-			return -errno;
+		if (d->irqfd < 0) {
+			r = -errno;
+			pv_err(PV_INTERNAL, "%s: eventfd for its interrupt: %s", d->name, strerror(errno));
+			return r;
+		}
 		for (unsigned q = 0; q < nq; q++) {
 			d->kick_fds[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (d->kick_fds[q] < 0)
-				return -errno;
+			if (d->kick_fds[q] < 0) {
+				r = -errno;
+				pv_err(PV_INTERNAL, "%s: eventfd for queue %u's kicks: %s", d->name, q,
+				       strerror(errno));
+				return r;
+			}
 		}
 		blk_file_bind(&d->file, &d->t->uring);
 		for (unsigned k = 1; k < d->cfg->nr_iothread_ids && k < nq; k++) {
@@ -198,27 +207,33 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 		r = blk_init(&d->blk, d->name, &p, &vm->mem, d->irqfd, d->kick_fds,
 			     &blk_uring_ops, &d->file);
 		if (r) {
-			pv_err("%s: cannot create the virtio-blk device: %s", d->name, strerror(-r));
+			pv_err(PV_INTERNAL, "%s: cannot create the virtio-blk device: %s", d->name, strerror(-r));
 			return r;
 		}
 		d->blk_ready = true;
 		for (unsigned q = 0; q < nq; q++) {
 			unsigned k = d->cfg->nr_iothread_ids ? q % d->cfg->nr_iothread_ids : 0;
 			r = blk_attach_queue(&d->blk, q, &d->tq[q]->loop, k ? &d->file_on[k] : &d->file);
-			if (r)
+			if (r) {
+				pv_err(PV_INTERNAL, "%s: queue %u on IOThread %s: %s", d->name, q,
+				       d->tq[q]->id, strerror(-r));
 				return r;
+			}
 		}
 		r = bus_register(&vm->mmio, d->base, VIRTIO_MMIO_SIZE, &virtio_mmio_bus_ops,
 				 &d->blk.t, d->name);
-		if (r)
+		if (r) {
+			pv_err(PV_INTERNAL, "internal error: registering %s's MMIO range: %s", d->name,
+			       strerror(-r));
 			return r;
+		}
 		r = disk_wire_kicks(d, vm, nq);
 		if (r)
 			return r;
 		struct kvm_irqfd irqfd = { .fd = (uint32_t)d->irqfd, .gsi = d->gsi };
 		if (ioctl(vm->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0) {
 			r = -errno;
-			pv_err("%s: KVM_IRQFD on GSI %u: %s", d->name, d->gsi, strerror(errno));
+			pv_err(PV_INTERNAL, "%s: KVM_IRQFD on GSI %u: %s", d->name, d->gsi, strerror(errno));
 			return r;
 		}
 	}
@@ -241,7 +256,7 @@ int disks_start(struct vm_disks *ds)
 			continue; /* the default IOThread serves nobody */
 		int r = iothread_start(&ds->t[i]);
 		if (r) {
-			pv_err("cannot start IOThread %s: %s%s", ds->t[i].id, strerror(-r),
+			pv_err(PV_INTERNAL, "cannot start IOThread %s: %s%s", ds->t[i].id, strerror(-r),
 			       r == -EPERM || r == -EINVAL ? " (installing its seccomp filter; --sandbox off to debug)" : "");
 			return r;
 		}
@@ -257,10 +272,10 @@ int disks_stop(struct vm_disks *ds, uint64_t deadline_ns, double bound_s)
 		struct iothread *t = &ds->t[i];
 		iothread_stop(t, deadline_ns);
 		if (t->flush_errors)
-			pv_err("IOThread %s: %llu files failed to flush at exit", t->id,
+			pv_warn("IOThread %s: %llu files failed to flush at exit", t->id,
 			       (unsigned long long)t->flush_errors);
 		if (t->stop_timed_out) {
-			pv_err("stop: IOThread %s: %u requests not completed after %g s (%u SQEs not "
+			pv_warn("stop: IOThread %s: %u requests not completed after %g s (%u SQEs not "
 			       "taken by the kernel, %u in the kernel); its disks were not flushed",
 			       t->id, t->left_requests, bound_s, t->left_unsubmitted, t->left_in_kernel);
 			r = -ETIMEDOUT;

@@ -47,11 +47,15 @@ struct vm_disks {
 	unsigned nr_t;
 };
 
-/* Open every --disk file (bad input: one line, -errno). */
+/* Open every --disk file; a failure is one pv_err() line, PV_INPUT, and -errno. */
 int disks_open(struct vm_disks *ds, const struct config *cfg);
 /* virtio_mmio.device=... for each disk. */
 int disks_cmdline(const struct vm_disks *ds, struct cmdline *c);
-/* After KVM and guest memory exist: devices, IOThreads, ioeventfds, irqfds. */
+/*
+ * After KVM and guest memory exist: devices, IOThreads, ioeventfds, irqfds.
+ * A failure is one pv_err() line: PV_INPUT when the host's io_uring lacks
+ * what pollvm needs, PV_INTERNAL otherwise.
+ */
 int disks_create(struct vm_disks *ds, struct vm *vm);
 int disks_start(struct vm_disks *ds);
 /*

@@ -44,19 +44,22 @@ int dtb_dump(const struct vm *vm, const char *path)
 	void *buf = malloc(cap);
 	int fd, n, r = 0;
 
-	if (!buf)
+	if (!buf) {
+		pv_err(PV_INTERNAL, "--dump-dtb: out of memory");
 		return -ENOMEM;
+	}
 	n = dtb_build(vm, buf, cap);
 	if (n < 0) {
-		pv_err("--dump-dtb: cannot build the device tree: %s", strerror(-n));
+		pv_err(PV_INTERNAL, "--dump-dtb: cannot build the device tree: %s", strerror(-n));
 		free(buf);
 		return n;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Cleared first: a short write leaves errno alone, and open's must survive. */
 	errno = 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n || close(fd) < 0) {
 		r = errno ? -errno : -EIO;
-		pv_err("--dump-dtb %s: %s", path, strerror(-r));
+		pv_err(PV_INPUT, "--dump-dtb %s: %s", path, strerror(-r));
 		if (fd >= 0)
 			unlink(path);
 	}

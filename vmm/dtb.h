@@ -15,7 +15,8 @@ struct vm;
 /* The tree for vm (after vm_prepare: RAM sizes, vCPUs, disks) into buf. */
 int dtb_build(const struct vm *vm, void *buf, size_t cap);
 
-/* --dump-dtb: write the tree to path. 0, or -errno after one error line. */
+/* --dump-dtb: write the tree to path.  0, or -errno after one pv_err()
+ * line (PV_INPUT when path cannot be written). */
 int dtb_dump(const struct vm *vm, const char *path);
 
 /*

@@ -49,7 +49,10 @@ struct iothread {
 	unsigned left_requests, left_unsubmitted, left_in_kernel;
 };
 
-/* -errno with a one-line reason in err.  c: id, polling and placement. */
+/*
+ * -errno with a one-line reason in err.  c: id, polling and placement.
+ * -ENOTSUP only as uring_ctx_init() says: the host's io_uring cannot serve.
+ */
 int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, size_t errlen);
 /* The thread's CPU time so far (while it runs too: for SIGUSR1). */
 uint64_t iothread_cpu_ns(const struct iothread *t);

@@ -47,66 +47,76 @@ int kvm_create(struct kvm *k)
 
 	memset(k, 0, sizeof(*k));
 	k->vm_fd = -1;
+	/*
+	 * A host without a usable /dev/kvm is the user's to fix (bad input):
+	 * no device, no permission, or a KVM that lacks what pollvm needs.
+	 * Running out of file descriptors or memory opening it is not.
+	 */
 	k->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (k->sys_fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
-			pv_err("/dev/kvm does not exist: this machine has no KVM (see README: nested test host)");
+			pv_err(PV_INPUT, "/dev/kvm does not exist: this machine has no KVM "
+			       "(see README: nested test host)");
 		else if (r == -EACCES || r == -EPERM)
-			pv_err("/dev/kvm: permission denied (run as root or join the kvm group)");
+			pv_err(PV_INPUT, "/dev/kvm: permission denied (run as root or join the kvm group)");
+		else if (r == -EMFILE || r == -ENFILE || r == -ENOMEM)
+			pv_err(PV_INTERNAL, "/dev/kvm: %s", strerror(-r));
 		else
-			pv_err("/dev/kvm: %s", strerror(-r));
+			pv_err(PV_INPUT, "/dev/kvm: %s%s", strerror(-r),
+			       r == -ENXIO || r == -ENODEV ? " (is the kvm module loaded?)" : "");
 		return r;
 	}
 	v = ioctl(k->sys_fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION) {
-		pv_err("KVM API version %d, pollvm needs %d", v, KVM_API_VERSION);
+		pv_err(PV_INPUT, "/dev/kvm speaks KVM API version %d, pollvm needs %d", v, KVM_API_VERSION);
 		r = -EINVAL;
 		goto err;
 	}
 	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
 		if (ioctl(k->sys_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
-			pv_err("this KVM lacks %s", required_caps[i].name);
+			pv_err(PV_INPUT, "this KVM lacks %s", required_caps[i].name);
 			r = -ENOTSUP;
 			goto err;
 		}
 	}
+	/* From here on the KVM is usable: a failing ioctl is pollvm's problem. */
 	k->nr_slots = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	k->tsc_deadline = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	r = ioctl(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (r <= 0) {
-		pv_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		pv_err(PV_INTERNAL, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		r = -EINVAL;
 		goto err;
 	}
 	k->run_size = (size_t)r;
 	r = kvm_get_cpuid(k);
 	if (r) {
-		pv_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+		pv_err(PV_INTERNAL, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
 		goto err;
 	}
 
 	k->vm_fd = ioctl(k->sys_fd, KVM_CREATE_VM, 0);
 	if (k->vm_fd < 0) {
 		r = -errno;
-		pv_err("KVM_CREATE_VM: %s", strerror(errno));
+		pv_err(PV_INTERNAL, "KVM_CREATE_VM: %s", strerror(errno));
 		goto err;
 	}
 	/* VMX needs three pages for real-mode emulation; harmless elsewhere. */
 	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0) {
 		r = -errno;
-		pv_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
+		pv_err(PV_INTERNAL, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 		goto err;
 	}
 	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		r = -errno;
-		pv_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		pv_err(PV_INTERNAL, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		goto err;
 	}
 	struct kvm_pit_config pit = { .flags = 0 };
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		r = -errno;
-		pv_err("KVM_CREATE_PIT2: %s", strerror(errno));
+		pv_err(PV_INTERNAL, "KVM_CREATE_PIT2: %s", strerror(errno));
 		goto err;
 	}
 	return 0;
@@ -141,6 +151,16 @@ int kvm_set_memory(struct kvm *k, uint64_t gpa, uint64_t size, void *hva)
 		return -errno;
 	k->slots_used++;
 	return 0;
+}
+
+int kvm_max_vcpus(const struct kvm *k)
+{
+	/* api.rst, KVM_CREATE_VCPU: KVM_CAP_MAX_VCPUS, else KVM_CAP_NR_VCPUS, else 4. */
+	int n = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+	if (n <= 0)
+		n = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	return n > 0 ? n : 4;
 }
 
 int kvm_irq_line(struct kvm *k, unsigned gsi, int level)

@@ -20,12 +20,16 @@ struct kvm {
 /*
  * Open /dev/kvm, check the API version and every capability pollvm
  * relies on, create the VM with an in-kernel IOAPIC/PIC/LAPIC and PIT.
- * On failure prints one line naming the problem and returns -errno
- * (-ENOENT/-EACCES for a missing or forbidden /dev/kvm).
+ * On failure prints one pv_err() line naming the problem and returns
+ * -errno: PV_INPUT when the host has no usable KVM (missing, forbidden,
+ * too old, lacking a capability), PV_INTERNAL when an ioctl of a usable
+ * one fails.
  */
 int kvm_create(struct kvm *k);
 void kvm_destroy(struct kvm *k);
 
+/* How many vCPUs one VM may have. */
+int kvm_max_vcpus(const struct kvm *k);
 int kvm_set_memory(struct kvm *k, uint64_t gpa, uint64_t size, void *hva);
 /* Drive an in-kernel irqchip input (GSI) to level. */
 int kvm_irq_line(struct kvm *k, unsigned gsi, int level);

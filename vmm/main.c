@@ -6,7 +6,6 @@
 #include "sandbox.h"
 #include "vm.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,32 +28,30 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	/* Each failure below was reported, with its class, where it was found
+	 * (log.h): bad input 2, pollvm's own failure 6. */
 	r = config_parse(&cfg, argc, argv);
 	if (r == 1)
 		return 0;
 	if (r < 0)
-		return EXIT_BAD_INPUT;
+		return pv_fail_status("parsing the options", r);
 
 	sandbox_enabled = cfg.sandbox;
 	r = vm_prepare(&vm, &cfg);
 	if (r) {
 		vm_destroy(&vm);
-		return EXIT_BAD_INPUT;
+		return pv_fail_status("reading the files", r);
 	}
 	if (cfg.dump_dtb) {
 		/* Like QEMU's -machine dumpdtb=FILE: write the tree, boot nothing. */
 		r = dtb_dump(&vm, cfg.dump_dtb);
 		vm_destroy(&vm);
-		return r ? EXIT_BAD_INPUT : 0;
+		return r ? pv_fail_status("--dump-dtb", r) : 0;
 	}
 	r = vm_create(&vm);
 	if (r) {
 		vm_destroy(&vm);
-		/* A missing or forbidden /dev/kvm, a KVM without what we need, or
-		 * an option the machine cannot honour is the user's to fix: 2. */
-		return (r == -ENOENT || r == -EACCES || r == -EPERM || r == -ENOTSUP ||
-			r == -EINVAL || r == -E2BIG || r == -ENOSPC || r == -ENOMEM || r == -EFAULT)
-			       ? EXIT_BAD_INPUT : EXIT_GUEST_CRASH;
+		return pv_fail_status("creating the VM", r);
 	}
 	status = vm_run(&vm);
 	vm_destroy(&vm);

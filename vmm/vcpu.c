@@ -103,18 +103,18 @@ int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id)
 	v->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		r = -errno;
-		pv_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		pv_err(PV_INTERNAL, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
 		return r;
 	}
 	v->run = mmap(NULL, vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		r = -errno;
-		pv_err("mmap of vCPU %u run area: %s", id, strerror(errno));
+		pv_err(PV_INTERNAL, "mmap of vCPU %u run area: %s", id, strerror(errno));
 		goto err_close;
 	}
 	r = vcpu_set_cpuid(v);
 	if (r) {
-		pv_err("KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(-r));
+		pv_err(PV_INTERNAL, "KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(-r));
 		goto err_unmap;
 	}
 	vcpu_set_msrs(v);
@@ -353,9 +353,11 @@ static void vcpu_handle_exit(struct vcpu *v)
 				v->id, (unsigned long long)vcpu_rip(v));
 		break;
 	default:
+		/* With an in-kernel irqchip and no optional exits enabled, KVM has
+		 * no other reason to hand us: pollvm does not know what to do. */
 		v->st.other++;
-		vm_request_exit(v->vm, EXIT_GUEST_CRASH, "unexpected KVM exit %u on vCPU %u, RIP 0x%llx",
-				run->exit_reason, v->id, (unsigned long long)vcpu_rip(v));
+		vm_request_exit(v->vm, EXIT_INTERNAL, "KVM exit %u on vCPU %u, RIP 0x%llx, which pollvm "
+				"does not handle", run->exit_reason, v->id, (unsigned long long)vcpu_rip(v));
 		break;
 	}
 }
@@ -379,7 +381,7 @@ static void *vcpu_thread(void *arg)
 		CPU_ZERO(&cpus);
 		CPU_SET((int)vm->cfg->vcpu_cpu[v->id], &cpus);
 		if (pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus)) {
-			vm_request_exit(vm, EXIT_GUEST_CRASH, "vCPU %u: cannot pin to CPU %u", v->id,
+			vm_request_exit(vm, EXIT_INTERNAL, "vCPU %u: cannot pin to CPU %u", v->id,
 					vm->cfg->vcpu_cpu[v->id]);
 			return NULL;
 		}
@@ -389,7 +391,7 @@ static void *vcpu_thread(void *arg)
 	int fds[2] = { v->fd, vm->kvm.vm_fd };
 	int r = sandbox_apply(SANDBOX_VCPU, fds, 2);
 	if (r) {
-		vm_request_exit(vm, EXIT_GUEST_CRASH, "vCPU %u: cannot install its seccomp filter: %s",
+		vm_request_exit(vm, EXIT_INTERNAL, "vCPU %u: cannot install its seccomp filter: %s",
 				v->id, strerror(-r));
 		return NULL;
 	}
@@ -404,7 +406,7 @@ static void *vcpu_thread(void *arg)
 				v->st.intr++;
 				continue;
 			}
-			vm_request_exit(vm, EXIT_GUEST_CRASH, "KVM_RUN on vCPU %u: %s", v->id, strerror(errno));
+			vm_request_exit(vm, EXIT_INTERNAL, "KVM_RUN on vCPU %u: %s", v->id, strerror(errno));
 			break;
 		}
 		vcpu_handle_exit(v);

@@ -27,7 +27,7 @@ double ts_ms_between(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
-/* Read a whole regular file; one-line error naming opt and path. */
+/* Read a whole regular file the user named; one-line error naming opt and path. */
 static int read_file(const char *opt, const char *path, uint8_t **buf, size_t *len)
 {
 	struct stat st;
@@ -37,22 +37,23 @@ static int read_file(const char *opt, const char *path, uint8_t **buf, size_t *l
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		pv_err("%s %s: %s", opt, path, strerror(errno));
-		return -errno;
+		r = -errno;
+		pv_err(PV_INPUT, "%s %s: %s", opt, path, strerror(errno));
+		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pv_err("%s %s: not a regular file", opt, path);
+		pv_err(PV_INPUT, "%s %s: not a regular file", opt, path);
 		r = -EINVAL;
 		goto out;
 	}
 	if (st.st_size == 0) {
-		pv_err("%s %s: the file is empty", opt, path);
+		pv_err(PV_INPUT, "%s %s: the file is empty", opt, path);
 		r = -EINVAL;
 		goto out;
 	}
 	b = malloc((size_t)st.st_size);
 	if (!b) {
-		pv_err("%s %s: out of memory for %lld bytes", opt, path, (long long)st.st_size);
+		pv_err(PV_INTERNAL, "%s %s: out of memory for %lld bytes", opt, path, (long long)st.st_size);
 		r = -ENOMEM;
 		goto out;
 	}
@@ -61,7 +62,7 @@ static int read_file(const char *opt, const char *path, uint8_t **buf, size_t *l
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			pv_err("%s %s: read failed: %s", opt, path, n ? strerror(errno) : "file shrank");
+			pv_err(PV_INPUT, "%s %s: read failed: %s", opt, path, n ? strerror(errno) : "file shrank");
 			free(b);
 			r = -EIO;
 			goto out;
@@ -96,17 +97,17 @@ int vm_prepare(struct vm *vm, const struct config *cfg)
 		return r;
 	r = loader_probe(vm->kernel_img, vm->kernel_len, cfg->boot, &vm->ki, err, sizeof(err));
 	if (r) {
-		pv_err("--kernel %s: %s", cfg->kernel, err);
+		pv_err(PV_INPUT, "--kernel %s: %s", cfg->kernel, err);
 		return r;
 	}
 	if (cfg->machine_desc == MACHINE_DESC_FDT && vm->ki.boot == BOOT_PVH) {
-		pv_err("--machine-desc=fdt: --kernel %s is entered through PVH, whose start info has no "
-		       "setup_data for the device tree (use a vmlinux with --boot linux, or a bzImage)",
+		pv_err(PV_INPUT, "--machine-desc=fdt: --kernel %s is entered through PVH, whose start info "
+		       "has no setup_data for the device tree (use a vmlinux with --boot linux, or a bzImage)",
 		       cfg->kernel);
 		return -EINVAL;
 	}
 	if (vm->ki.load_end > vm->low_size) {
-		pv_err("--kernel %s needs RAM up to %llu MiB; --mem is %llu MiB", cfg->kernel,
+		pv_err(PV_INPUT, "--kernel %s needs RAM up to %llu MiB; --mem is %llu MiB", cfg->kernel,
 		       (unsigned long long)(vm->ki.load_end >> 20) + 1,
 		       (unsigned long long)(cfg->mem >> 20));
 		return -EINVAL;
@@ -116,8 +117,8 @@ int vm_prepare(struct vm *vm, const struct config *cfg)
 		if (r)
 			return r;
 		if (!boot_initrd_addr(vm->low_size, vm->ki.load_end, vm->ki.initrd_max, vm->initrd_len)) {
-			pv_err("--initrd %s (%zu MiB) does not fit in guest RAM above the kernel; raise --mem",
-			       cfg->initrd, vm->initrd_len >> 20);
+			pv_err(PV_INPUT, "--initrd %s (%zu MiB) does not fit in guest RAM above the kernel; "
+			       "raise --mem", cfg->initrd, vm->initrd_len >> 20);
 			return -EINVAL;
 		}
 	}
@@ -197,7 +198,9 @@ static int vm_create_memory(struct vm *vm)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram == MAP_FAILED) {
 		vm->ram = NULL;
-		pv_err("cannot map %llu MiB of guest RAM: %s",
+		/* MAP_NORESERVE: only the address space or an overcommit limit
+		 * refuses it, and a smaller --mem is the way out. */
+		pv_err(PV_INPUT, "--mem %llu MiB: the host cannot map that much guest RAM: %s",
 		       (unsigned long long)(vm->ram_size >> 20), strerror(errno));
 		return -ENOMEM;
 	}
@@ -214,7 +217,7 @@ static int vm_create_memory(struct vm *vm)
 			r = gmem_add(&vm->mem, HIGH_RAM_START, vm->high_size, vm->ram + vm->low_size);
 	}
 	if (r)
-		pv_err("registering guest RAM with KVM: %s", strerror(-r));
+		pv_err(PV_INTERNAL, "registering guest RAM with KVM: %s", strerror(-r));
 	return r;
 }
 
@@ -236,7 +239,8 @@ static int vm_create_devices(struct vm *vm)
 	r |= bus_register(&vm->pio, POST_PORT, 1, &sysdev_sink_ops, &vm->sysdev, "post");
 	r |= bus_register(&vm->mmio, SYSDEV_ADDR, SYSDEV_SIZE, &sysdev_mmio_ops, &vm->sysdev, "sysdev");
 	if (r) {
-		pv_err("internal error: platform device ranges overlap");
+		/* r ORs several -errno: only "failed" is certain. */
+		pv_err(PV_INTERNAL, "internal error: cannot register the platform devices' I/O ranges");
 		return -EEXIST;
 	}
 	return 0;
@@ -250,7 +254,7 @@ static int vm_build_cmdline(struct vm *vm, struct cmdline *c)
 	/* With a device tree the tree carries the disks (vmm/dtb.c). */
 	if (cmdline_append(c, base) ||
 	    (vm->cfg->machine_desc == MACHINE_DESC_CMDLINE && disks_cmdline(&vm->disks, c))) {
-		pv_err("--cmdline is longer than the guest's %u-byte limit with the devices' entries",
+		pv_err(PV_INPUT, "--cmdline is longer than the guest's %u-byte limit with the devices' entries",
 		       CMDLINE_MAX - 1);
 		return -E2BIG;
 	}
@@ -266,8 +270,11 @@ int vm_create(struct vm *vm)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	vm->exit_efd = eventfd(0, EFD_CLOEXEC);
-	if (vm->exit_efd < 0)
-		return -errno;
+	if (vm->exit_efd < 0) {
+		r = -errno;
+		pv_err(PV_INTERNAL, "eventfd: %s", strerror(errno));
+		return r;
+	}
 
 	r = vm_build_cmdline(vm, &cmdline);
 	if (r)
@@ -275,6 +282,11 @@ int vm_create(struct vm *vm)
 	r = kvm_create(&vm->kvm);
 	if (r)
 		return r;
+	r = kvm_max_vcpus(&vm->kvm);
+	if (vm->nr_vcpus > (unsigned)r) {
+		pv_err(PV_INPUT, "--cpus %u: this KVM runs at most %d vCPUs in a VM", vm->nr_vcpus, r);
+		return -E2BIG;
+	}
 	r = vm_create_memory(vm);
 	if (r)
 		return r;
@@ -286,8 +298,10 @@ int vm_create(struct vm *vm)
 		return r;
 
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	if (!vm->vcpus) {
+		pv_err(PV_INTERNAL, "out of memory for %u vCPUs", vm->nr_vcpus);
 		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].fd = -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -296,9 +310,12 @@ int vm_create(struct vm *vm)
 			return r;
 	}
 
+	/* vm_prepare() checked what the user controls (the kernel and initrd
+	 * against --mem, the boot protocol against --machine-desc): what is
+	 * left to fail here is pollvm's. */
 	r = boot_setup(vm, &cmdline, err, sizeof(err));
 	if (r) {
-		pv_err("%s", err);
+		pv_err(PV_INTERNAL, "%s", err);
 		return r;
 	}
 	return 0;
@@ -372,11 +389,11 @@ int vm_run(struct vm *vm)
 	/* IOThreads first: a driver's reset waits for them to quiesce its queues. */
 	r = disks_start(&vm->disks);
 	if (r)
-		vm_request_exit(vm, EXIT_GUEST_CRASH, "cannot start the IOThreads");
+		vm_request_exit(vm, EXIT_INTERNAL, "cannot start the IOThreads");
 	for (unsigned i = 0; i < vm->nr_vcpus && !r; i++) {
 		r = vcpu_start(&vm->vcpus[i]);
 		if (r) {
-			vm_request_exit(vm, EXIT_GUEST_CRASH, "cannot start vCPU %u thread: %s", i, strerror(-r));
+			vm_request_exit(vm, EXIT_INTERNAL, "cannot start vCPU %u thread: %s", i, strerror(-r));
 			break;
 		}
 	}
@@ -391,7 +408,7 @@ int vm_run(struct vm *vm)
 		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			vm_request_exit(vm, EXIT_GUEST_CRASH, "poll: %s", strerror(errno));
+			vm_request_exit(vm, EXIT_INTERNAL, "poll: %s", strerror(errno));
 			break;
 		}
 		if (p[1].revents & POLLIN) {
@@ -402,7 +419,7 @@ int vm_run(struct vm *vm)
 					/* A snapshot in the --stats file too: scripts/trace-exits
 					 * --pid diffs two of them around its perf window. */
 					if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path, false))
-						pv_err("--stats %s: cannot write: %s", vm->cfg->stats_path,
+						pv_warn("--stats %s: cannot write: %s", vm->cfg->stats_path,
 						       strerror(errno));
 				} else
 					host_stopped |= vm_request_exit(vm, EXIT_GUEST_RESET, "stopped by %s",
@@ -441,7 +458,7 @@ int vm_run(struct vm *vm)
 		if (!vm->vcpus[i].started)
 			continue;
 		if (pthread_timedjoin_np(vm->vcpus[i].thread, NULL, &dl)) {
-			pv_err("stop: vCPU %u did not stop within %g s (a device reset waiting for I/O?)",
+			pv_warn("stop: vCPU %u did not stop within %g s (a device reset waiting for I/O?)",
 			       i, vm->cfg->stop_timeout);
 			stuck = true;
 			continue;
@@ -467,7 +484,7 @@ int vm_run(struct vm *vm)
 	if (!vm->cfg->quiet)
 		stats_print(vm, stderr);
 	if (vm->cfg->stats_path && stats_write_json(vm, vm->cfg->stats_path, true))
-		pv_err("--stats %s: cannot write: %s", vm->cfg->stats_path, strerror(errno));
+		pv_warn("--stats %s: cannot write: %s", vm->cfg->stats_path, strerror(errno));
 	if (stuck) {
 		/* A vCPU thread still runs: nothing may be torn down under it. */
 		fflush(NULL);

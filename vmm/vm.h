@@ -61,7 +61,11 @@ struct vm {
 
 double ts_ms_between(const struct timespec *a, const struct timespec *b);
 
-/* Read and check the files named in cfg (exit status 2 on failure). */
+/*
+ * Read and check the files named in cfg, and everything about them the
+ * user controls, before KVM is touched.  Like vm_create(): 0, or -errno
+ * after one pv_err() line that says whose the failure is (log.h).
+ */
 int vm_prepare(struct vm *vm, const struct config *cfg);
 /* Create KVM objects, memory, devices, vCPUs; load the kernel. */
 int vm_create(struct vm *vm);

@@ -8,7 +8,7 @@
  *   MODE_EXIT_MMIO  write 5 to the pollvm exit register        -> status 11
  *   MODE_I8042      i8042 reset command 0xfe on port 0x64       -> status 0
  *   MODE_REBOOT_T   Linux's reboot=t: empty IDT, then int3      -> status 0
- *   MODE_TRIPLE     a crash: fault with an IDT full of garbage  -> status 3
+ *   MODE_TRIPLE     a crash: fault with an IDT full of garbage  -> status 4
  *   MODE_HANG       spin forever                                -> --timeout: 124
  *   MODE_MARKER     write the boot marker, then exit port 0     -> status 1
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Command-line parsing: sizes, numbers, both getopt forms, and refusals. */
+/* Command-line parsing: sizes, numbers, both getopt forms, and refusals (bad input, exit 2). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "../../vmm/config.h"
+#include "../../vmm/log.h"
 
 static void test_parse_size(void **state)
 {
@@ -108,8 +109,12 @@ static void test_config_bad(void **state)
 		{ "--kernel", "k", "--machine-desc", "acpi", NULL },
 		{ "--kernel", "k", "--dump-dtb", "", NULL },
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(parse(&c, bad[i]), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pv_fail_reset();
+		int r = parse(&c, bad[i]);
+		assert_int_equal(r, -EINVAL);
+		assert_int_equal(pv_fail_status("parsing", r), EXIT_BAD_INPUT);
+	}
 }
 
 /* iothread=ID+ID...: one disk's queues spread over IOThreads, round-robin. */
@@ -146,7 +151,9 @@ static void test_config_disk_iothreads(void **state)
 		char d[128], a[] = "id=io0", b[] = "id=io1";
 		snprintf(d, sizeof(d), "%s", bad_disk[i]);
 		const char *args[] = { "--kernel", "k", "--disk", d, "--iothread", a, "--iothread", b, NULL };
+		pv_fail_reset();
 		assert_int_equal(parse(&c, args), -EINVAL);
+		assert_int_equal(pv_fail_status("parsing", -EINVAL), EXIT_BAD_INPUT);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "../../devices/sysdev.h"
 #include "../../devices/uart8250.h"
 #include "../../firmware/layout.h"
+#include "../../vmm/log.h"
 
 static int irq_level = -1, irq_changes;
 
@@ -221,6 +222,31 @@ static void test_sysdev(void **state)
 	assert_int_equal(exit_status, 0);
 }
 
+/* Whatever the guest writes, the exit device's status is odd: pollvm's own are even (log.h). */
+static void test_exit_device_statuses_apart(void **state)
+{
+	static const int own[] = { EXIT_GUEST_RESET, EXIT_BAD_INPUT, EXIT_GUEST_CRASH, EXIT_INTERNAL,
+				   EXIT_TIMEOUT };
+	static const uint32_t big[] = { 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff };
+	struct sysdev s = { .ops = &fake_sysdev_ops };
+	(void)state;
+
+	for (unsigned i = 0; i < 0x200 + sizeof(big) / sizeof(big[0]); i++) {
+		uint32_t v = i < 0x200 ? i : big[i - 0x200];
+		for (unsigned how = 0; how < 4; how++) {
+			exit_status = -1;
+			if (how < 3)
+				sysdev_exit_port_ops.write(&s, 0, &v, 1u << how); /* 1, 2, 4 bytes */
+			else
+				sysdev_mmio_ops.write(&s, SYSDEV_REG_EXIT, &v, 4);
+			assert_true(exit_status > 0 && exit_status <= 255);
+			assert_int_equal(exit_status % 2, 1);
+			for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+				assert_int_not_equal(exit_status, own[k]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_uart_rx_loopback_dlab),
 		cmocka_unit_test(test_cmos),
 		cmocka_unit_test(test_sysdev),
+		cmocka_unit_test(test_exit_device_statuses_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
