@@ -157,6 +157,46 @@ static void test_config_disk_iothreads(void **state)
 	}
 }
 
+/* The guest's geometry and the stop bound. */
+static void test_config_geometry_and_stop(void **state)
+{
+	struct config c;
+	(void)state;
+	char d0[] = "path=a.img";
+	const char *dflt[] = { "--kernel", "k", "--disk", d0, NULL };
+	assert_int_equal(parse(&c, dflt), 0);
+	assert_int_equal(c.disks[0].logical_block_size, 512);
+	assert_int_equal(c.disks[0].physical_block_size, 0);
+	assert_true(c.stop_timeout == CONFIG_STOP_TIMEOUT_DEFAULT);
+
+	char d1[] = "path=a.img,logical-block-size=4096,physical-block-size=65536";
+	const char *ok[] = { "--kernel", "k", "--disk", d1, "--stop-timeout", "0.5", NULL };
+	assert_int_equal(parse(&c, ok), 0);
+	assert_int_equal(c.disks[0].logical_block_size, 4096);
+	assert_int_equal(c.disks[0].physical_block_size, 65536);
+	assert_true(c.stop_timeout > 0.49 && c.stop_timeout < 0.51);
+
+	static const char *const bad_disk[] = {
+		"path=a.img,logical-block-size=1024",     /* 512 or 4096 only */
+		"path=a.img,logical-block-size=",
+		"path=a.img,physical-block-size=3000",    /* not a power of two */
+		"path=a.img,physical-block-size=256",
+		"path=a.img,physical-block-size=131072",
+		"path=a.img,logical-block-size=4096,physical-block-size=512", /* below logical */
+	};
+	for (size_t i = 0; i < sizeof(bad_disk) / sizeof(bad_disk[0]); i++) {
+		char d[128];
+		snprintf(d, sizeof(d), "%s", bad_disk[i]);
+		const char *args[] = { "--kernel", "k", "--disk", d, NULL };
+		pv_fail_reset();
+		assert_int_equal(parse(&c, args), -EINVAL);
+		assert_int_equal(pv_fail_status("parsing", -EINVAL), EXIT_BAD_INPUT);
+	}
+	const char *bad_stop[] = { "--kernel", "k", "--stop-timeout", "0", NULL };
+	pv_fail_reset();
+	assert_int_equal(parse(&c, bad_stop), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_config_ok),
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_config_disk_iothreads),
+		cmocka_unit_test(test_config_geometry_and_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
