@@ -602,6 +602,74 @@ static void test_iothread_no_alloc(void **state)
 	free(t);
 }
 
+/*
+ * size_max and seg_max (5.2.4) as advertised are enforced: a segment over
+ * BLK_SIZE_MAX, or more data than BLK_SEG_MAX segments of it (reachable
+ * when the header and status share data segments), completes with IOERR
+ * and reaches no backend; a request at the limits works.
+ */
+static void test_size_limits(void **state)
+{
+	struct bx *b = *state;
+	enum { BIG_GPA = 0x10000000 };
+	const uint32_t big_len = BLK_SIZE_MAX + 512;
+	struct blk *blk = calloc(1, sizeof(*blk));
+	struct drv *d = calloc(1, sizeof(*d));
+	uint8_t *big = aligned_alloc(4096, BLK_SIZE_MAX + 4096);
+	int irqfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, EFD_NONBLOCK);
+	uint64_t one = 1, st[2];
+
+	drv_init(d, 16);
+	assert_int_equal(gmem_add(&d->mem, BIG_GPA, big_len, big), 0);
+	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .writeback = true,
+				.num_queues = 1 };
+	assert_int_equal(blk_init(blk, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, &b->f), 0);
+	assert_int_equal(blk_attach(blk, &b->loop), 0);
+	drv_bring_up(d, &blk->t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC));
+
+	/* One segment a sector over size_max. */
+	st[0] = post(d, 0, VIRTIO_BLK_T_IN, 0, BIG_GPA, big_len, true);
+	/* 256 segments of size_max, all on one buffer; the header is the
+	 * first bytes of the first, the status the last byte of the last. */
+	uint64_t tab = drv_alloc(d, 16 * VIRTQ_SEG_MAX, 16);
+	uint32_t type = VIRTIO_BLK_T_IN;
+	memset(big, 0, 16);
+	memcpy(big, &type, 4);
+	for (uint16_t i = 0; i < VIRTQ_SEG_MAX; i++)
+		drv_idesc(d, tab, i, BIG_GPA, BLK_SIZE_MAX,
+			  (i + 1 < VIRTQ_SEG_MAX ? VIRTQ_DESC_F_NEXT : 0) | (i ? VIRTQ_DESC_F_WRITE : 0),
+			  (uint16_t)(i + 1));
+	drv_desc(d, 1, tab, 16 * VIRTQ_SEG_MAX, VIRTQ_DESC_F_INDIRECT, 0);
+	drv_publish(d, 1);
+	assert_int_equal(write(kick, &one, 8), 8);
+	for (int i = 0; i < 2000 && drv_used_idx(d) != 2; i++)
+		evloop_run_once(&b->loop, 10);
+	assert_int_equal(drv_used_idx(d), 2);
+	assert_int_equal(*(uint8_t *)drv_hva(d, st[0]), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(big[BLK_SIZE_MAX - 1], VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk->q[0].st.err_limit, 2);
+	/* One segment of exactly size_max: fine. */
+	st[1] = post(d, 2, VIRTIO_BLK_T_IN, 0, BIG_GPA, BLK_SIZE_MAX, true);
+	assert_int_equal(write(kick, &one, 8), 8);
+	for (int i = 0; i < 2000 && drv_used_idx(d) != 3; i++)
+		evloop_run_once(&b->loop, 10);
+	assert_int_equal(drv_used_idx(d), 3);
+	assert_int_equal(*(uint8_t *)drv_hva(d, st[1]), VIRTIO_BLK_S_OK);
+	assert_memory_equal(big, b->shadow, BLK_SIZE_MAX);
+	assert_int_equal(blk->q[0].st.err_limit, 2);
+	assert_int_equal(blk->q[0].st.reads, 1);
+	assert_int_equal(rd(&blk->t, VIRTIO_MMIO_CONFIG + 8), BLK_SIZE_MAX);
+	assert_int_equal(rd(&blk->t, VIRTIO_MMIO_CONFIG + 12), BLK_SEG_MAX);
+
+	blk_destroy(blk);
+	close(irqfd);
+	close(kick);
+	drv_free(d);
+	free(big);
+	free(d);
+	free(blk);
+}
+
 /* A disk on an IOThread whose ring refuses submits (test_submit_refused). */
 struct ix {
 	struct iothread t;
@@ -726,6 +794,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drain_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_dioalign, setup, teardown),
 		cmocka_unit_test(test_unaligned_size_falls_back),
+		cmocka_unit_test_setup_teardown(test_size_limits, setup, teardown),
 		cmocka_unit_test(test_iothread_no_alloc),
 		cmocka_unit_test(test_reset_with_stranded_request),
 		cmocka_unit_test(test_stop_bounded),
