@@ -430,16 +430,20 @@ static void io_window(struct uring_ctx *u, struct blk_io *io)
 	io->win_off = a;
 	io->win_len = (uint32_t)(e - a);
 	io->piece = (uint32_t)n;
-	if (io->op == BLK_IO_READ)
-		return io_xfer(u, io, ST_READ, a, e - a);
+	if (io->op == BLK_IO_READ) {
+		io_xfer(u, io, ST_READ, a, e - a);
+		return;
+	}
 	/* A write that covers a host block only in part reads it first. */
 	if (s != a) {
 		u->st.rmw++;
-		return io_xfer(u, io, ST_RMW_HEAD, a, a_sz);
+		io_xfer(u, io, ST_RMW_HEAD, a, a_sz);
+		return;
 	}
 	if (s + n != e) {
 		u->st.rmw++;
-		return io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+		io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+		return;
 	}
 	iov_to_buf(io->iov, io->iovcnt, io->done, io->bounce, n);
 	io_xfer(u, io, ST_WRITE, a, e - a);
@@ -453,7 +457,8 @@ static void io_run(struct uring_ctx *u, struct blk_io *io)
 {
 	if (io->stage != ST_READ) {
 		io->stage = ST_DIRECT;
-		return uring_issue(u, io);
+		uring_issue(u, io);
+		return;
 	}
 	io->bounce = chunk_pool_get(&u->pool);
 	if (!io->bounce) {
@@ -503,18 +508,22 @@ static void io_step_done(struct uring_ctx *u, struct blk_io *io)
 		/* The tail block too, unless the head block was the only one. */
 		if (s + io->piece != e && e - a_sz != io->win_off) {
 			u->st.rmw++;
-			return io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+			io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+			return;
 		}
 		/* fall through */
 	case ST_RMW_TAIL:
 		iov_to_buf(io->iov, io->iovcnt, io->done, io->bounce + (s - io->win_off), io->piece);
-		return io_xfer(u, io, ST_WRITE, io->win_off, io->win_len);
+		io_xfer(u, io, ST_WRITE, io->win_off, io->win_len);
+		return;
 	case ST_WRITE:
 		break;
 	}
 	io->done += io->piece;
-	if (io->done < io->len)
-		return io_window(u, io);
+	if (io->done < io->len) {
+		io_window(u, io);
+		return;
+	}
 	io_finish(u, io, 0);
 }
 
@@ -633,41 +642,49 @@ static void uring_complete_one(struct uring_ctx *u, struct blk_io *io, int res)
 
 	if (res == -EAGAIN || res == -EINTR) {
 		u->st.eagain++;
-		return uring_issue(u, io);
+		uring_issue(u, io);
+		return;
 	}
 	if (res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(io->flags & IOF_ZERO_BY_PUNCH) &&
 	    f->can_punch) {
 		/* No FALLOC_FL_ZERO_RANGE here (tmpfs): a hole reads back as zeroes too. */
 		io->flags |= IOF_ZERO_BY_PUNCH;
-		return uring_issue(u, io);
+		uring_issue(u, io);
+		return;
 	}
 	if (res < 0) {
 		u->st.errors++;
-		return io_finish(u, io, res);
+		io_finish(u, io, res);
+		return;
 	}
 	if (io->stage != ST_DIRECT) {
 		if (res == 0) {
 			/* End of file inside the disk: the image shrank under us. */
 			u->st.errors++;
-			return io_finish(u, io, -EIO);
+			io_finish(u, io, -EIO);
+			return;
 		}
 		io->xfer_done += (uint32_t)res;
 		if (io->xfer_done < io->xfer_len) {
 			u->st.short_io++;
-			return uring_issue(u, io);
+			uring_issue(u, io);
+			return;
 		}
-		return io_step_done(u, io);
+		io_step_done(u, io);
+		return;
 	}
 	if (io_is_rw(io)) {
 		if (res == 0) {
 			u->st.errors++;
-			return io_finish(u, io, -EIO);
+			io_finish(u, io, -EIO);
+			return;
 		}
 		io->done += (unsigned)res;
 		if (io->done < io->len) {
 			u->st.short_io++;
 			iov_advance(&io->iov, &io->iovcnt, (unsigned)res);
-			return uring_issue(u, io);
+			uring_issue(u, io);
+			return;
 		}
 	}
 	io_finish(u, io, 0);
