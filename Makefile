@@ -25,7 +25,7 @@ SAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps guest guests-mini run check check-unit check-vm clean
+.PHONY: all deps guest guests-mini run check check-unit check-vm check-layers clean
 all: $(BUILD)/pollvm
 
 deps:
@@ -70,7 +70,11 @@ check-unit: $(UNIT_BINS)
 check-vm: all guests-mini blkbench
 	@tests/integration/run
 
+check-layers:
+	@scripts/check-layers
+
 check: deps
+	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory check-unit blkbench-test
 	@tests/integration/test-lib
 	@$(MAKE) --no-print-directory check-fuzz

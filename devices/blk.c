@@ -214,8 +214,6 @@ static void blk_req_submit(struct blk_req *req)
 	struct blk *b = bq->blk;
 
 	req->io.complete = blk_req_io_done;
-	req->io.done = 0;
-	req->io.bounce = NULL;
 	if (b->be_ops->submit(bq->be, &req->io) < 0) {
 		BLK_STAT(bq, err_io);
 		blk_req_finish(req, VIRTIO_BLK_S_IOERR);

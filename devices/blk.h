@@ -70,6 +70,9 @@
 
 enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH, BLK_IO_DISCARD, BLK_IO_WRITE_ZEROES };
 
+/* Bytes of per-request state a backend may keep inside struct blk_io. */
+#define BLK_IO_BACKEND_BYTES 256
+
 struct blk_io {
 	enum blk_io_op op;
 	uint64_t offset, len;          /* bytes */
@@ -79,24 +82,8 @@ struct blk_io {
 	bool unmap;                    /* WRITE_ZEROES may deallocate */
 	/* res: 0 when the whole operation succeeded, else -errno. */
 	void (*complete)(struct blk_io *io, int res);
-	/* backend scratch */
-	void *be;
-	uint64_t done;                 /* bytes of the request finished */
-	unsigned flags;
-	unsigned stage;
-	uint8_t *bounce;               /* a bounce chunk while the request holds one */
-	struct iovec biov;
-	uint64_t win_off;              /* host offset of the chunk's first byte */
-	uint32_t piece;                /* guest bytes this chunk carries */
-	uint32_t win_len;              /* host bytes of the chunk's window */
-	uint64_t xfer_off;             /* the I/O in flight: host range ... */
-	uint32_t xfer_len, xfer_done;  /* ... and how much of it is done */
-	/* serialisation of writes on the disk (blk_serial.h) */
-	uint64_t ser_start, ser_end;
-	bool ser_rmw;
-	uint8_t ser_state;
-	struct blk_io *ser_next;
-	struct blk_io *next;           /* the backend's wait lists */
+	/* The backend's own, from submit() to complete(). */
+	_Alignas(16) unsigned char backend[BLK_IO_BACKEND_BYTES];
 };
 
 struct blk_backend_ops {

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "blk_serial.h"
-#include "blk.h"
 
 #include <errno.h>
 
 enum { SER_NONE, SER_FAST, SER_ACTIVE, SER_WAITING };
 
-int blk_serial_init(struct blk_serial *s, void (*resume)(struct blk_io *io))
+int blk_serial_init(struct blk_serial *s, void (*resume)(struct blk_serial_req *req))
 {
 	int r = pthread_mutex_init(&s->lock, NULL);
 
@@ -27,55 +26,56 @@ void blk_serial_destroy(struct blk_serial *s)
 	pthread_mutex_destroy(&s->lock);
 }
 
-static bool conflicts(const struct blk_io *a, const struct blk_io *b)
+static bool conflicts(const struct blk_serial_req *a, const struct blk_serial_req *b)
 {
-	return (a->ser_rmw || b->ser_rmw) && a->ser_start < b->ser_end && b->ser_start < a->ser_end;
+	return (a->rmw || b->rmw) && a->start < b->end && b->start < a->end;
 }
 
-/* May io start now?  Against what runs and what waits ahead of it (lock held). */
-static bool may_start(struct blk_serial *s, const struct blk_io *io, const struct blk_io *ahead_end)
+/* May req start now?  Against what runs and what waits ahead of it (lock held). */
+static bool may_start(struct blk_serial *s, const struct blk_serial_req *req,
+		      const struct blk_serial_req *ahead_end)
 {
 	/* Pairs with the fetch_sub of fast in fast_put(): see the header. */
-	if (io->ser_rmw && atomic_load(&s->fast))
+	if (req->rmw && atomic_load(&s->fast))
 		return false;
-	for (const struct blk_io *a = s->active; a; a = a->ser_next)
-		if (conflicts(a, io))
+	for (const struct blk_serial_req *a = s->active; a; a = a->next)
+		if (conflicts(a, req))
 			return false;
-	for (const struct blk_io *w = s->wait_head; w && w != ahead_end; w = w->ser_next)
-		if (conflicts(w, io))
+	for (const struct blk_serial_req *w = s->wait_head; w && w != ahead_end; w = w->next)
+		if (conflicts(w, req))
 			return false;
 	return true;
 }
 
-/* Move every waiter that may start now to the active list; return them, linked by next. */
-static struct blk_io *wake_waiters(struct blk_serial *s)
+/* Move every waiter that may start now to the active list; return them, linked by run_next. */
+static struct blk_serial_req *wake_waiters(struct blk_serial *s)
 {
-	struct blk_io *run = NULL, **run_tail = &run;
-	struct blk_io **pp = &s->wait_head;
+	struct blk_serial_req *run = NULL, **run_tail = &run;
+	struct blk_serial_req **pp = &s->wait_head;
 
 	while (*pp) {
-		struct blk_io *w = *pp;
+		struct blk_serial_req *w = *pp;
 		if (!may_start(s, w, w)) {
-			pp = &w->ser_next;
+			pp = &w->next;
 			continue;
 		}
-		*pp = w->ser_next;
+		*pp = w->next;
 		if (!*pp)
 			s->wait_tail = pp;
-		w->ser_state = SER_ACTIVE;
-		w->ser_next = s->active;
+		w->state = SER_ACTIVE;
+		w->next = s->active;
 		s->active = w;
-		w->next = NULL;
+		w->run_next = NULL;
 		*run_tail = w;
-		run_tail = &w->next;
+		run_tail = &w->run_next;
 	}
 	return run;
 }
 
-static void resume_all(struct blk_serial *s, struct blk_io *run)
+static void resume_all(struct blk_serial *s, struct blk_serial_req *run)
 {
 	while (run) {
-		struct blk_io *n = run->next;
+		struct blk_serial_req *n = run->run_next;
 		s->resume(run);
 		run = n;
 	}
@@ -89,27 +89,27 @@ static void fast_put(struct blk_serial *s)
 	if (atomic_fetch_sub(&s->fast, 1) != 1 || !atomic_load(&s->serialising))
 		return;
 	pthread_mutex_lock(&s->lock);
-	struct blk_io *run = wake_waiters(s);
+	struct blk_serial_req *run = wake_waiters(s);
 	pthread_mutex_unlock(&s->lock);
 	resume_all(s, run);
 }
 
-bool blk_serial_begin(struct blk_serial *s, struct blk_io *io, uint64_t start, uint64_t end,
+bool blk_serial_begin(struct blk_serial *s, struct blk_serial_req *req, uint64_t start, uint64_t end,
 		      bool rmw)
 {
-	struct blk_io *run = NULL;
+	struct blk_serial_req *run = NULL;
 	bool go;
 
-	io->ser_start = start;
-	io->ser_end = end;
-	io->ser_rmw = rmw;
-	io->ser_next = NULL;
+	req->start = start;
+	req->end = end;
+	req->rmw = rmw;
+	req->next = NULL;
 	if (!rmw) {
 		/* seq_cst: pairs with the RMW's increment of serialising
 		 * followed by its read of fast (may_start). */
 		atomic_fetch_add(&s->fast, 1);
 		if (!atomic_load(&s->serialising)) {
-			io->ser_state = SER_FAST;
+			req->state = SER_FAST;
 			return true;
 		}
 	}
@@ -120,15 +120,15 @@ bool blk_serial_begin(struct blk_serial *s, struct blk_io *io, uint64_t start, u
 		/* Tracked from here on instead; an RMW may be waiting for fast
 		 * to drain (woken below, under the same lock). */
 		atomic_fetch_sub(&s->fast, 1);
-	go = may_start(s, io, NULL);
+	go = may_start(s, req, NULL);
 	if (go) {
-		io->ser_state = SER_ACTIVE;
-		io->ser_next = s->active;
-		s->active = io;
+		req->state = SER_ACTIVE;
+		req->next = s->active;
+		s->active = req;
 	} else {
-		io->ser_state = SER_WAITING;
-		*s->wait_tail = io;
-		s->wait_tail = &io->ser_next;
+		req->state = SER_WAITING;
+		*s->wait_tail = req;
+		s->wait_tail = &req->next;
 		atomic_fetch_add_explicit(&s->waits, 1, memory_order_relaxed);
 	}
 	if (!rmw)
@@ -138,25 +138,25 @@ bool blk_serial_begin(struct blk_serial *s, struct blk_io *io, uint64_t start, u
 	return go;
 }
 
-void blk_serial_end(struct blk_serial *s, struct blk_io *io)
+void blk_serial_end(struct blk_serial *s, struct blk_serial_req *req)
 {
-	struct blk_io *run;
+	struct blk_serial_req *run;
 
-	if (io->ser_state == SER_FAST) {
-		io->ser_state = SER_NONE;
+	if (req->state == SER_FAST) {
+		req->state = SER_NONE;
 		fast_put(s);
 		return;
 	}
-	if (io->ser_state != SER_ACTIVE)
+	if (req->state != SER_ACTIVE)
 		return;
 	pthread_mutex_lock(&s->lock);
-	for (struct blk_io **pp = &s->active; *pp; pp = &(*pp)->ser_next)
-		if (*pp == io) {
-			*pp = io->ser_next;
+	for (struct blk_serial_req **pp = &s->active; *pp; pp = &(*pp)->next)
+		if (*pp == req) {
+			*pp = req->next;
 			break;
 		}
-	io->ser_state = SER_NONE;
-	if (io->ser_rmw)
+	req->state = SER_NONE;
+	if (req->rmw)
 		atomic_fetch_sub(&s->serialising, 1);
 	run = wake_waiters(s);
 	pthread_mutex_unlock(&s->lock);

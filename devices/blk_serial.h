@@ -31,31 +31,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct blk_io;
+/* One write's place in the tracker (embedded in the backend's request). */
+struct blk_serial_req {
+	uint64_t start, end;         /* host bytes [start, end) */
+	bool rmw;
+	uint8_t state;               /* private */
+	struct blk_serial_req *next, *run_next;
+};
 
 struct blk_serial {
 	pthread_mutex_t lock;
 	atomic_uint fast;            /* untracked writes in flight */
 	atomic_uint serialising;     /* RMWs started or waiting */
-	struct blk_io *active;       /* tracked writes that started */
-	struct blk_io *wait_head, **wait_tail;  /* tracked writes waiting, in order */
+	struct blk_serial_req *active;          /* tracked writes that started */
+	struct blk_serial_req *wait_head, **wait_tail;  /* tracked writes waiting, in order */
 	/* Start a write that waited; called from whichever thread ended the
 	 * write it waited for, outside the lock. */
-	void (*resume)(struct blk_io *io);
+	void (*resume)(struct blk_serial_req *req);
 	atomic_ullong waits;         /* writes that had to wait */
 };
 
-int blk_serial_init(struct blk_serial *s, void (*resume)(struct blk_io *io));
+int blk_serial_init(struct blk_serial *s, void (*resume)(struct blk_serial_req *req));
 void blk_serial_destroy(struct blk_serial *s);
 
 /*
  * A write (WRITE, WRITE_ZEROES, DISCARD) of the host bytes [start, end)
  * begins; rmw: it is a read-modify-write.  true: it may run now; false: it
- * waits, and resume(io) starts it later.
+ * waits, and resume(req) starts it later.
  */
-bool blk_serial_begin(struct blk_serial *s, struct blk_io *io, uint64_t start, uint64_t end,
-		      bool rmw);
+bool blk_serial_begin(struct blk_serial *s, struct blk_serial_req *req, uint64_t start,
+		      uint64_t end, bool rmw);
 /* The write that began (and ran) has ended: start what waited for it. */
-void blk_serial_end(struct blk_serial *s, struct blk_io *io);
+void blk_serial_end(struct blk_serial *s, struct blk_serial_req *req);
+/* Is req tracked (begun, not ended)? */
+static inline bool blk_serial_tracked(const struct blk_serial_req *req) { return req->state != 0; }
 
 #endif

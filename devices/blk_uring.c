@@ -7,250 +7,61 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-/* blk_io.flags: the WRITE_ZEROES fallback to hole punching was taken. */
-#define IOF_ZERO_BY_PUNCH 1u
 
 /* POLLVM_DEBUG_IGNORE_FLUSH=1 (debug_ignore_flush_init below). */
 static bool debug_ignore_flush;
 
-static void uring_unplug(void *opaque);
-static void uring_retry(void *opaque);
-static bool uring_service(struct uring_ctx *u);
-
-/* ---- the ring ------------------------------------------------------------ */
-
-static const struct {
-	int op;
-	const char *name;
-	const char *since;
-	bool required;
-} uring_ops_needed[] = {
-	{ IORING_OP_READV, "IORING_OP_READV", "5.1", true },
-	{ IORING_OP_WRITEV, "IORING_OP_WRITEV", "5.1", true },
-	{ IORING_OP_FSYNC, "IORING_OP_FSYNC", "5.1", true },
-	{ IORING_OP_FALLOCATE, "IORING_OP_FALLOCATE", "5.6", false },
-};
-
-/*
- * Allow exactly the SQE opcodes the backend prepares, no SQE flags, and no
- * further register operations; then enable the ring.
- */
-static int uring_restrict(struct uring_ctx *u)
-{
-	struct io_uring_restriction res[sizeof(uring_ops_needed) / sizeof(uring_ops_needed[0]) + 1];
-	unsigned n = 0;
-	int r;
-
-	memset(res, 0, sizeof(res));
-	for (size_t i = 0; i < sizeof(uring_ops_needed) / sizeof(uring_ops_needed[0]); i++) {
-		if (uring_ops_needed[i].op == IORING_OP_FALLOCATE && !u->has_fallocate)
-			continue;
-		res[n].opcode = IORING_RESTRICTION_SQE_OP;
-		res[n].sqe_op = (uint8_t)uring_ops_needed[i].op;
-		n++;
-	}
-	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
-	res[n].sqe_flags = 0;
-	n++;
-	/* Raw io_uring_register(2): Debian 12's liburing 2.3 declares the
-	 * wrappers but does not export them. */
-	r = (int)syscall(__NR_io_uring_register, u->ring.ring_fd, IORING_REGISTER_RESTRICTIONS, res, n);
-	if (r < 0)
-		return -errno;
-	r = (int)syscall(__NR_io_uring_register, u->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
-	return r < 0 ? -errno : 0;
-}
-
-/*
- * Polling stops, the loop is about to sleep on the ring's eventfd.  Every
- * CQE posted while we polled also bumped the eventfd; drain it first, then
- * look at the CQ: a CQE whose signal we consumed is visible by then (the
- * kernel stores the CQ tail before it signals, and our read of the
- * eventfd takes the same lock as its signal), and one posted later leaves
- * the eventfd readable.  This replaces a stale wake-up per sleep with one
- * read(2).  (We do not switch the eventfd off while polling with
- * IORING_CQ_EVENTFD_DISABLED: re-enabling it races with a CQE being posted
- * without a barrier we could pair with.)
- */
-static bool uring_on_poll_end(void *opaque)
-{
-	struct uring_ctx *u = opaque;
-	uint64_t v;
-	bool work;
-
-	if (read(u->efd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: nothing was signalled. */
-	}
-	work = uring_service(u);
-	if (io_uring_cq_ready(&u->ring))
-		work |= uring_ctx_reap(u) > 0;
-	return work;
-}
-
-static void uring_on_fd(void *opaque)
-{
-	struct uring_ctx *u = opaque;
-	uint64_t v;
-
-	if (read(u->efd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: already consumed; the CQ is what counts. */
-	}
-	uring_service(u);
-	uring_ctx_reap(u);
-}
-
-static bool uring_on_poll(void *opaque)
-{
-	struct uring_ctx *u = opaque;
-	bool work = false;
-
-	if (atomic_load_explicit(&u->resumed, memory_order_relaxed))
-		work = uring_service(u);
-	if (io_uring_cq_ready(&u->ring))
-		work |= uring_ctx_reap(u) > 0;
-	return work;
-}
-
-int uring_ctx_init(struct uring_ctx *u, unsigned entries, char *err, size_t errlen)
-{
-	struct io_uring_probe *probe;
-	int r;
-
-	memset(u, 0, sizeof(*u));
-	u->efd = -1;
-	u->unplug = (struct evloop_defer){ .fn = uring_unplug, .opaque = u };
-	u->retry = (struct evloop_timer){ .fn = uring_retry, .opaque = u };
-	u->submit = io_uring_submit;
-	u->pool_wait_tail = &u->pool_wait;
-	u->sqe_wait_tail = &u->sqe_wait;
-	u->start_tail = &u->start;
-	atomic_init(&u->resumed, NULL);
-	/* Mapped now, before the IOThread's sandbox: chunk_pool.h. 64 KiB
-	 * alignment is the largest direct-I/O alignment a file may ask for. */
-	r = chunk_pool_init(&u->pool, URING_BOUNCE_CHUNKS, URING_BOUNCE_CHUNK, 65536);
-	if (r) {
-		snprintf(err, errlen, "io_uring: bounce memory (%u MiB): %s",
-			 URING_BOUNCE_CHUNKS * (URING_BOUNCE_CHUNK >> 20), strerror(-r));
-		return r;
-	}
-	/*
-	 * Created disabled, so that the ops the backend uses can be fixed
-	 * (IORING_REGISTER_RESTRICTIONS, Linux 5.10) before any SQE runs:
-	 * a device model bug cannot turn the ring into openat or connect.
-	 */
-	r = io_uring_queue_init(entries, &u->ring, IORING_SETUP_R_DISABLED);
-	if (r == -EINVAL) {
-		/* Before 5.10: no restrictions; say so once. */
-		pv_info("io_uring: this kernel cannot restrict rings (Linux 5.10); "
-			"running without io_uring restrictions");
-		r = io_uring_queue_init(entries, &u->ring, 0);
-	} else if (r == 0) {
-		u->restricted = true;
-	}
-	if (r < 0) {
-		snprintf(err, errlen, "io_uring_setup: %s (needs Linux 5.1 and io_uring not disabled: "
-			 "sysctl kernel.io_uring_disabled)", strerror(-r));
-		/* ENOSYS: not built in; EPERM: kernel.io_uring_disabled. */
-		if (r == -ENOSYS || r == -EPERM)
-			r = -ENOTSUP;
-		goto fail;
-	}
-	u->ring_ok = true;
-	probe = io_uring_get_probe_ring(&u->ring);
-	if (!probe) {
-		snprintf(err, errlen, "io_uring: the kernel cannot list its ops (IORING_REGISTER_PROBE, Linux 5.6)");
-		r = -ENOTSUP;
-		goto fail;
-	}
-	for (size_t i = 0; i < sizeof(uring_ops_needed) / sizeof(uring_ops_needed[0]); i++) {
-		bool ok = io_uring_opcode_supported(probe, uring_ops_needed[i].op);
-		if (uring_ops_needed[i].op == IORING_OP_FALLOCATE)
-			u->has_fallocate = ok;
-		if (!ok && uring_ops_needed[i].required) {
-			snprintf(err, errlen, "io_uring: the kernel lacks %s (Linux %s)",
-				 uring_ops_needed[i].name, uring_ops_needed[i].since);
-			io_uring_free_probe(probe);
-			r = -ENOTSUP;
-			goto fail;
-		}
-	}
-	io_uring_free_probe(probe);
-	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (u->efd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		goto fail;
-	}
-	r = io_uring_register_eventfd(&u->ring, u->efd);
-	if (r < 0) {
-		snprintf(err, errlen, "io_uring_register_eventfd: %s", strerror(-r));
-		goto fail;
-	}
-	if (u->restricted) {
-		r = uring_restrict(u);
-		if (r < 0) {
-			snprintf(err, errlen, "io_uring: restricting the ring: %s", strerror(-r));
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	uring_ctx_destroy(u);
-	return r;
-}
-
-int uring_ctx_attach(struct uring_ctx *u, struct evloop *loop)
-{
-	u->h = (struct evloop_handler){
-		.fd = u->efd, .on_fd = uring_on_fd, .on_poll = uring_on_poll,
-		.on_poll_end = uring_on_poll_end, .opaque = u, .name = "io_uring",
-	};
-	int r = evloop_add(loop, &u->h);
-	if (!r)
-		u->loop = loop;
-	return r;
-}
-
-void uring_ctx_destroy(struct uring_ctx *u)
-{
-	if (u->loop) {
-		evloop_timer_cancel(u->loop, &u->retry);
-		evloop_del(u->loop, &u->h);
-	}
-	u->loop = NULL;
-	if (u->ring_ok)
-		io_uring_queue_exit(&u->ring);
-	u->ring_ok = false;
-	if (u->efd >= 0)
-		close(u->efd);
-	u->efd = -1;
-	chunk_pool_destroy(&u->pool);
-}
-
 /* ---- requests ------------------------------------------------------------- */
 
-/* blk_io.stage */
+/* A request's state in the backend, inside its blk_io (BLK_IO_BACKEND_BYTES). */
+struct blk_uio {
+	struct uring_op op;        /* the SQE in flight */
+	struct uring_call call;    /* start on the ring's thread */
+	struct chunk_wait cw;      /* waiting for a bounce chunk */
+	struct blk_serial_req ser; /* place among the disk's writes */
+	struct blk_uring *bu;
+	struct iovec *iov;         /* what is left of the guest's segments (direct) */
+	unsigned iovcnt;
+	unsigned stage;
+	unsigned flags;
+	uint64_t done;             /* bytes of the request finished */
+	uint8_t *bounce;           /* a pool chunk while the request holds one */
+	struct iovec biov;
+	uint64_t win_off;          /* host offset of the chunk's first byte */
+	uint32_t win_len;          /* host bytes of the chunk's window */
+	uint32_t piece;            /* guest bytes the window carries */
+	uint64_t xfer_off;         /* the transfer in flight: host range ... */
+	uint32_t xfer_len, xfer_done; /* ... and how much of it is done */
+};
+_Static_assert(sizeof(struct blk_uio) <= BLK_IO_BACKEND_BYTES, "blk_io backend space");
+
+/* blk_uio.flags: the WRITE_ZEROES fallback to hole punching was taken. */
+#define IOF_ZERO_BY_PUNCH 1u
+
+/* blk_uio.stage */
 enum {
 	ST_DIRECT,     /* one SQE on guest memory (or flush, fallocate) */
+	ST_BOUNCE,     /* bounced, not started: waits for a chunk */
 	ST_READ,       /* bounced: read the window into the chunk */
 	ST_RMW_HEAD,   /* bounced write: read the window's first host block */
 	ST_RMW_TAIL,   /* ... and its last */
 	ST_WRITE,      /* bounced: write the window from the chunk */
 };
 
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static struct blk_uio *uio_of(struct blk_io *io) { return (struct blk_uio *)io->backend; }
+static struct blk_io *io_of(struct blk_uio *x) { return container_of(x, struct blk_io, backend); }
+
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-
-static struct blk_file *io_file(const struct blk_io *io) { return io->be; }
 
 static bool io_is_rw(const struct blk_io *io)
 {
@@ -271,477 +82,312 @@ static bool io_needs_bounce(const struct blk_file *f, const struct blk_io *io)
 	return false;
 }
 
-static void fifo_push(struct blk_io ***tail, struct blk_io *io)
+/* uring_op.prep: the SQE for the request's current step. */
+static void uio_prep(struct uring_op *op, struct io_uring_sqe *sqe)
 {
-	io->next = NULL;
-	**tail = io;
-	*tail = &io->next;
-}
-
-static struct blk_io *fifo_pop(struct blk_io **head, struct blk_io ***tail)
-{
-	struct blk_io *io = *head;
-
-	if (io) {
-		*head = io->next;
-		if (!*head)
-			*tail = head;
-	}
-	return io;
-}
-
-/* Try the stranded SQEs and the waiters again soon. */
-static void uring_retry_arm(struct uring_ctx *u)
-{
-	if (u->loop && !u->retry.armed)
-		evloop_timer_arm(u->loop, &u->retry, evloop_time(u->loop) + URING_RETRY_NS);
-}
-
-/* Hand the prepared SQEs to the kernel (what it does not take stays queued). */
-static void uring_submit(struct uring_ctx *u)
-{
-	if (!u->queued)
-		return;
-	int r = u->submit(&u->ring);
-	u->st.submits++;
-	if (r > 0)
-		u->queued -= (unsigned)r > u->queued ? u->queued : (unsigned)r;
-	/* A partial submit or EAGAIN/EBUSY/EINTR (the kernel is short of
-	 * memory, or its CQ overflowed) leaves SQEs in the ring: they go with
-	 * the next submit, after completions are reaped or on the timer. */
-	if (u->queued) {
-		u->st.submit_retries++;
-		uring_retry_arm(u);
-	}
-}
-
-/* An SQE, submitting what is queued to make room if the ring is full. */
-static struct io_uring_sqe *uring_sqe(struct uring_ctx *u)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-
-	if (!sqe && u->queued) {
-		u->st.sq_full++;
-		uring_submit(u);
-		sqe = io_uring_get_sqe(&u->ring);
-	}
-	return sqe;
-}
-
-/* Prepare the SQE for io's current step into sqe. */
-static void uring_prep(struct uring_ctx *u, struct io_uring_sqe *sqe, struct blk_io *io)
-{
-	struct blk_file *f = io_file(io);
+	struct blk_uio *x = container_of(op, struct blk_uio, op);
+	struct blk_io *io = io_of(x);
+	struct blk_file *f = x->bu->file;
 	int rwf = io->dsync ? RWF_DSYNC : 0;
 
-	switch (io->stage) {
-	case ST_READ:
-	case ST_RMW_HEAD:
-	case ST_RMW_TAIL:
-	case ST_WRITE:
-		io->biov = (struct iovec){
-			.iov_base = io->bounce + (io->xfer_off - io->win_off) + io->xfer_done,
-			.iov_len = io->xfer_len - io->xfer_done,
+	if (x->stage != ST_DIRECT) {
+		x->biov = (struct iovec){
+			.iov_base = x->bounce + (x->xfer_off - x->win_off) + x->xfer_done,
+			.iov_len = x->xfer_len - x->xfer_done,
 		};
-		if (io->stage == ST_WRITE)
-			io_uring_prep_writev2(sqe, f->fd, &io->biov, 1, io->xfer_off + io->xfer_done, rwf);
+		if (x->stage == ST_WRITE)
+			io_uring_prep_writev2(sqe, f->fd, &x->biov, 1, x->xfer_off + x->xfer_done, rwf);
 		else
-			io_uring_prep_readv(sqe, f->fd, &io->biov, 1, io->xfer_off + io->xfer_done);
-		break;
-	default:
-		switch (io->op) {
-		case BLK_IO_READ:
-			io_uring_prep_readv(sqe, f->fd, io->iov, io->iovcnt, io->offset + io->done);
-			break;
-		case BLK_IO_WRITE:
-			io_uring_prep_writev2(sqe, f->fd, io->iov, io->iovcnt, io->offset + io->done, rwf);
-			break;
-		case BLK_IO_FLUSH:
-			if (debug_ignore_flush) {
-				/* Debug knob (crash test): complete FLUSH without making
-				 * anything durable.  An empty readv, because the ring
-				 * only allows the opcodes the backend uses. */
-				io_uring_prep_readv(sqe, f->fd, NULL, 0, 0);
-				break;
-			}
-			/* Data and the metadata needed to read it back: what FLUSH promises. */
-			io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
-			u->st.fsyncs++;
-			break;
-		case BLK_IO_DISCARD:
-			io_uring_prep_fallocate(sqe, f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-						(off_t)io->offset, (off_t)io->len);
-			break;
-		case BLK_IO_WRITE_ZEROES:
-			io_uring_prep_fallocate(sqe, f->fd,
-						((io->unmap || (io->flags & IOF_ZERO_BY_PUNCH)) ?
-						 FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
-						(off_t)io->offset, (off_t)io->len);
-			break;
-		}
-	}
-	io_uring_sqe_set_data(sqe, io);
-	u->st.sqes++;
-	u->queued++;
-	u->inflight++;
-	if (u->loop)
-		evloop_defer(u->loop, &u->unplug);
-}
-
-/* Queue io's current step, or let it wait (in order) for room in the SQ ring. */
-static void uring_issue(struct uring_ctx *u, struct blk_io *io)
-{
-	struct io_uring_sqe *sqe = u->sqe_wait ? NULL : uring_sqe(u);
-
-	if (!sqe) {
-		u->st.sqe_waits++;
-		fifo_push(&u->sqe_wait_tail, io);
-		uring_retry_arm(u);
+			io_uring_prep_readv(sqe, f->fd, &x->biov, 1, x->xfer_off + x->xfer_done);
 		return;
 	}
-	uring_prep(u, sqe, io);
+	switch (io->op) {
+	case BLK_IO_READ:
+		io_uring_prep_readv(sqe, f->fd, x->iov, x->iovcnt, io->offset + x->done);
+		break;
+	case BLK_IO_WRITE:
+		io_uring_prep_writev2(sqe, f->fd, x->iov, x->iovcnt, io->offset + x->done, rwf);
+		break;
+	case BLK_IO_FLUSH:
+		if (debug_ignore_flush) {
+			/* Debug knob (crash test): complete FLUSH without making
+			 * anything durable. */
+			io_uring_prep_nop(sqe);
+			break;
+		}
+		/* Data and the metadata needed to read it back: what FLUSH promises. */
+		io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
+		x->bu->st.fsyncs++;
+		break;
+	case BLK_IO_DISCARD:
+		io_uring_prep_fallocate(sqe, f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					(off_t)io->offset, (off_t)io->len);
+		break;
+	case BLK_IO_WRITE_ZEROES:
+		io_uring_prep_fallocate(sqe, f->fd,
+					((io->unmap || (x->flags & IOF_ZERO_BY_PUNCH)) ?
+					 FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
+					(off_t)io->offset, (off_t)io->len);
+		break;
+	}
 }
 
-/* A step's host range: [off, off + len) of the window in the chunk. */
-static void io_xfer(struct uring_ctx *u, struct blk_io *io, unsigned stage, uint64_t off,
-		    uint64_t len)
+/* A bounced step's host range: [off, off + len) of the window. */
+static void uio_xfer(struct blk_uio *x, unsigned stage, uint64_t off, uint64_t len)
 {
-	io->stage = stage;
-	io->xfer_off = off;
-	io->xfer_len = (uint32_t)len;
-	io->xfer_done = 0;
-	uring_issue(u, io);
+	x->stage = stage;
+	x->xfer_off = off;
+	x->xfer_len = (uint32_t)len;
+	x->xfer_done = 0;
+	uring_issue(x->bu->ring, &x->op);
 }
 
 /*
- * The next window of a bounced request: the guest bytes from io->done on,
+ * The next window of a bounced request: the guest bytes from x->done on,
  * as many as fit in one chunk with the host blocks around them.
  */
-static void io_window(struct uring_ctx *u, struct blk_io *io)
+static void uio_window(struct blk_uio *x)
 {
-	uint64_t a_sz = io_file(io)->off_align;
-	uint64_t s = io->offset + io->done;
+	struct blk_io *io = io_of(x);
+	uint64_t a_sz = x->bu->file->off_align;
+	uint64_t s = io->offset + x->done;
 	uint64_t a = align_down(s, a_sz);
-	uint64_t n = io->len - io->done;
+	uint64_t n = io->len - x->done;
 
 	if (n > URING_BOUNCE_CHUNK - (s - a))
 		n = URING_BOUNCE_CHUNK - (s - a);
 	uint64_t e = align_up(s + n, a_sz);
-	io->win_off = a;
-	io->win_len = (uint32_t)(e - a);
-	io->piece = (uint32_t)n;
+	x->win_off = a;
+	x->win_len = (uint32_t)(e - a);
+	x->piece = (uint32_t)n;
 	if (io->op == BLK_IO_READ) {
-		io_xfer(u, io, ST_READ, a, e - a);
+		uio_xfer(x, ST_READ, a, e - a);
 		return;
 	}
 	/* A write that covers a host block only in part reads it first. */
 	if (s != a) {
-		u->st.rmw++;
-		io_xfer(u, io, ST_RMW_HEAD, a, a_sz);
+		x->bu->st.rmw++;
+		uio_xfer(x, ST_RMW_HEAD, a, a_sz);
 		return;
 	}
 	if (s + n != e) {
-		u->st.rmw++;
-		io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+		x->bu->st.rmw++;
+		uio_xfer(x, ST_RMW_TAIL, e - a_sz, a_sz);
 		return;
 	}
-	iov_to_buf(io->iov, io->iovcnt, io->done, io->bounce, n);
-	io_xfer(u, io, ST_WRITE, a, e - a);
+	iov_to_buf(io->iov, io->iovcnt, x->done, x->bounce, n);
+	uio_xfer(x, ST_WRITE, a, e - a);
 }
 
-/* The current step of a bounced request is complete: the next one. */
-static void io_step_done(struct uring_ctx *u, struct blk_io *io);
-
-/* io may run now (serialisation passed): take a chunk if it needs one. */
-static void io_run(struct uring_ctx *u, struct blk_io *io)
+/* chunk_wait.got: the chunk a bounced request waited for. */
+static void uio_got_chunk(struct chunk_wait *w, void *chunk)
 {
-	if (io->stage != ST_READ) {
-		io->stage = ST_DIRECT;
-		uring_issue(u, io);
+	struct blk_uio *x = container_of(w, struct blk_uio, cw);
+
+	x->bounce = chunk;
+	x->bu->st.bounces++;
+	uio_window(x);
+}
+
+/* The request may run now (its place among the writes is granted). */
+static void uio_run(struct blk_uio *x)
+{
+	struct uring *r = x->bu->ring;
+
+	if (x->stage == ST_DIRECT) {
+		uring_issue(r, &x->op);
 		return;
 	}
-	io->bounce = chunk_pool_get(&u->pool);
-	if (!io->bounce) {
-		/* Every chunk is in use: wait for one, in order. */
-		u->st.bounce_waits++;
-		fifo_push(&u->pool_wait_tail, io);
+	void *chunk = chunk_pool_get_or_wait(&r->pool, &x->cw);
+	if (!chunk) {
+		/* Every chunk is in use: uio_got_chunk() when one comes back. */
+		x->bu->st.bounce_waits++;
 		return;
 	}
-	u->st.bounces++;
-	io_window(u, io);
+	uio_got_chunk(&x->cw, chunk);
+}
+
+/* uring_call.fn: start on the ring's thread (end of batch, or resumed). */
+static void uio_start(struct uring_call *c)
+{
+	uio_run(container_of(c, struct blk_uio, call));
 }
 
 /* The request is over: give back its chunk and its place, then complete it. */
-static void io_finish(struct uring_ctx *u, struct blk_io *io, int res)
+static void uio_finish(struct blk_uio *x, int res)
 {
-	struct blk_file *f = io_file(io);
+	struct blk_io *io = io_of(x);
+	struct blk_file *f = x->bu->file;
+	struct uring *r = x->bu->ring;
 
-	if (io->bounce) {
-		struct blk_io *w = fifo_pop(&u->pool_wait, &u->pool_wait_tail);
-		if (w) {
-			/* The chunk goes straight to the oldest waiter. */
-			w->bounce = io->bounce;
-			u->st.bounces++;
-			io_window(u, w);
-		} else {
-			chunk_pool_put(&u->pool, io->bounce);
-		}
-		io->bounce = NULL;
+	if (res < 0)
+		x->bu->st.errors++;
+	if (x->bounce) {
+		void *chunk = x->bounce;
+		x->bounce = NULL;
+		chunk_pool_put(&r->pool, chunk);
 	}
-	if (f->ser && io->ser_state)
-		blk_serial_end(f->ser, io);
-	u->pending--;
+	if (f->ser && blk_serial_tracked(&x->ser))
+		blk_serial_end(f->ser, &x->ser);
+	uring_pending_dec(r);
 	io->complete(io, res);
 }
 
-static void io_step_done(struct uring_ctx *u, struct blk_io *io)
+/* The current step of a bounced request is complete: the next one. */
+static void uio_step_done(struct blk_uio *x)
 {
-	uint64_t a_sz = io_file(io)->off_align;
-	uint64_t s = io->offset + io->done;
-	uint64_t e = io->win_off + io->win_len;
+	struct blk_io *io = io_of(x);
+	uint64_t a_sz = x->bu->file->off_align;
+	uint64_t s = io->offset + x->done;
+	uint64_t e = x->win_off + x->win_len;
 
-	switch (io->stage) {
+	switch (x->stage) {
 	case ST_READ:
-		iov_from_buf_skip(io->iov, io->iovcnt, io->done, io->bounce + (s - io->win_off), io->piece);
+		iov_from_buf_skip(io->iov, io->iovcnt, x->done, x->bounce + (s - x->win_off), x->piece);
 		break;
 	case ST_RMW_HEAD:
 		/* The tail block too, unless the head block was the only one. */
-		if (s + io->piece != e && e - a_sz != io->win_off) {
-			u->st.rmw++;
-			io_xfer(u, io, ST_RMW_TAIL, e - a_sz, a_sz);
+		if (s + x->piece != e && e - a_sz != x->win_off) {
+			x->bu->st.rmw++;
+			uio_xfer(x, ST_RMW_TAIL, e - a_sz, a_sz);
 			return;
 		}
 		/* fall through */
 	case ST_RMW_TAIL:
-		iov_to_buf(io->iov, io->iovcnt, io->done, io->bounce + (s - io->win_off), io->piece);
-		io_xfer(u, io, ST_WRITE, io->win_off, io->win_len);
+		iov_to_buf(io->iov, io->iovcnt, x->done, x->bounce + (s - x->win_off), x->piece);
+		uio_xfer(x, ST_WRITE, x->win_off, x->win_len);
 		return;
 	case ST_WRITE:
 		break;
 	}
-	io->done += io->piece;
-	if (io->done < io->len) {
-		io_window(u, io);
+	x->done += x->piece;
+	if (x->done < io->len) {
+		uio_window(x);
 		return;
 	}
-	io_finish(u, io, 0);
+	uio_finish(x, 0);
 }
 
-static int blk_uring_submit(void *be, struct blk_io *io)
+/* uring_op.done: a CQE for the request's current step. */
+static void uio_done(struct uring_op *op, int res)
 {
-	struct blk_file *f = be;
-	struct uring_ctx *u = f->u;
-
-	io->be = f;
-	io->done = 0;
-	io->flags = 0;
-	io->bounce = NULL;
-	io->ser_state = 0;
-	io->stage = ST_DIRECT;
-	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !u->has_fallocate)
-		return -EOPNOTSUPP;
-	/* ST_READ marks "bounced" until io_run() picks the first step. */
-	if (io_is_rw(io) && io_needs_bounce(f, io))
-		io->stage = ST_READ;
-	u->pending++;
-	if (f->ser && io->op != BLK_IO_READ && io->op != BLK_IO_FLUSH) {
-		uint64_t a = f->off_align;
-		bool rmw = io->op == BLK_IO_WRITE && ((io->offset | io->len) & (a - 1));
-		if (!blk_serial_begin(f->ser, io, align_down(io->offset, a),
-				      align_up(io->offset + io->len, a), rmw)) {
-			u->st.serial_waits++;
-			return 0;
-		}
-	}
-	if (io->stage == ST_READ && u->loop) {
-		/* Bounced: its copies start from the end of the batch, where the
-		 * device lock (held around submit) is not held. */
-		fifo_push(&u->start_tail, io);
-		evloop_defer(u->loop, &u->unplug);
-		return 0;
-	}
-	io_run(u, io);
-	return 0;
-}
-
-/*
- * blk_serial's resume: a write another request held back may run.  Called
- * from the thread that ended that request, so it is handed to io's own
- * ring: pushed on its list (lock-free) and its loop woken.
- */
-static void blk_uring_resume(struct blk_io *io)
-{
-	struct uring_ctx *u = io_file(io)->u;
-	struct blk_io *head = atomic_load_explicit(&u->resumed, memory_order_relaxed);
-	uint64_t one = 1;
-
-	do {
-		io->next = head;
-		/* Release: io's fields before it is seen on the list; pairs
-		 * with the acquire exchange in uring_service(). */
-	} while (!atomic_compare_exchange_weak_explicit(&u->resumed, &head, io, memory_order_release,
-							memory_order_relaxed));
-	if (write(u->efd, &one, sizeof(one)) < 0) {
-		/* EAGAIN: the counter is saturated, a wake-up is pending anyway. */
-	}
-}
-
-/*
- * Writes let go by other threads, then requests waiting for an SQE, in
- * their order; then submit.  True if anything was started.
- */
-static bool uring_service(struct uring_ctx *u)
-{
-	/* Acquire: pairs with the release CAS in blk_uring_resume(). */
-	struct blk_io *list = atomic_exchange_explicit(&u->resumed, NULL, memory_order_acquire);
-	struct blk_io *rev = NULL;
-	bool work = false;
-
-	while (list) {          /* pushed newest first: restore their order */
-		struct blk_io *n = list->next;
-		list->next = rev;
-		rev = list;
-		list = n;
-	}
-	while (rev) {
-		struct blk_io *n = rev->next;
-		io_run(u, rev);
-		rev = n;
-		work = true;
-	}
-	for (struct blk_io *io; (io = fifo_pop(&u->start, &u->start_tail));) {
-		io_run(u, io);
-		work = true;
-	}
-	while (u->sqe_wait) {
-		struct io_uring_sqe *sqe = uring_sqe(u);
-		if (!sqe) {
-			uring_retry_arm(u);
-			break;
-		}
-		uring_prep(u, sqe, fifo_pop(&u->sqe_wait, &u->sqe_wait_tail));
-		work = true;
-	}
-	uring_submit(u);
-	return work;
-}
-
-static void uring_unplug(void *opaque)
-{
-	uring_service(opaque);
-}
-
-static void uring_retry(void *opaque)
-{
-	uring_service(opaque);
-}
-
-static void uring_complete_one(struct uring_ctx *u, struct blk_io *io, int res)
-{
-	struct blk_file *f = io_file(io);
+	struct blk_uio *x = container_of(op, struct blk_uio, op);
+	struct blk_io *io = io_of(x);
+	struct uring *r = x->bu->ring;
 
 	if (res == -EAGAIN || res == -EINTR) {
-		u->st.eagain++;
-		uring_issue(u, io);
+		x->bu->st.eagain++;
+		uring_issue(r, op);
 		return;
 	}
-	if (res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(io->flags & IOF_ZERO_BY_PUNCH) &&
-	    f->can_punch) {
+	if (res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(x->flags & IOF_ZERO_BY_PUNCH) &&
+	    x->bu->file->can_punch) {
 		/* No FALLOC_FL_ZERO_RANGE here (tmpfs): a hole reads back as zeroes too. */
-		io->flags |= IOF_ZERO_BY_PUNCH;
-		uring_issue(u, io);
+		x->flags |= IOF_ZERO_BY_PUNCH;
+		uring_issue(r, op);
 		return;
 	}
 	if (res < 0) {
-		u->st.errors++;
-		io_finish(u, io, res);
+		uio_finish(x, res);
 		return;
 	}
-	if (io->stage != ST_DIRECT) {
+	if (x->stage != ST_DIRECT) {
 		if (res == 0) {
 			/* End of file inside the disk: the image shrank under us. */
-			u->st.errors++;
-			io_finish(u, io, -EIO);
+			uio_finish(x, -EIO);
 			return;
 		}
-		io->xfer_done += (uint32_t)res;
-		if (io->xfer_done < io->xfer_len) {
-			u->st.short_io++;
-			uring_issue(u, io);
+		x->xfer_done += (uint32_t)res;
+		if (x->xfer_done < x->xfer_len) {
+			x->bu->st.short_io++;
+			uring_issue(r, op);
 			return;
 		}
-		io_step_done(u, io);
+		uio_step_done(x);
 		return;
 	}
 	if (io_is_rw(io)) {
 		if (res == 0) {
-			u->st.errors++;
-			io_finish(u, io, -EIO);
+			uio_finish(x, -EIO);
 			return;
 		}
-		io->done += (unsigned)res;
-		if (io->done < io->len) {
-			u->st.short_io++;
-			iov_advance(&io->iov, &io->iovcnt, (unsigned)res);
-			uring_issue(u, io);
+		x->done += (unsigned)res;
+		if (x->done < io->len) {
+			x->bu->st.short_io++;
+			iov_advance(&x->iov, &x->iovcnt, (unsigned)res);
+			uring_issue(r, op);
 			return;
 		}
 	}
-	io_finish(u, io, 0);
+	uio_finish(x, 0);
 }
 
-unsigned uring_ctx_reap(struct uring_ctx *u)
+/*
+ * blk_serial's resume: a write another request held back may run.  Called
+ * from the thread that ended that request: handed to the request's own
+ * ring.
+ */
+static void uio_resume(struct blk_serial_req *req)
 {
-	struct io_uring_cqe *cqe;
-	unsigned n = 0;
+	struct blk_uio *x = container_of(req, struct blk_uio, ser);
 
-	while (io_uring_peek_cqe(&u->ring, &cqe) == 0) {
-		struct blk_io *io = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-
-		io_uring_cqe_seen(&u->ring, cqe);
-		u->inflight--;
-		u->st.cqes++;
-		n++;
-		uring_complete_one(u, io, res);
-	}
-	/* Room in the CQ again: what the kernel refused may go now. */
-	if (n && (u->queued || u->sqe_wait))
-		uring_service(u);
-	return n;
+	uring_call_from(x->bu->ring, &x->call);
 }
 
-int uring_ctx_drain(struct uring_ctx *u, uint64_t deadline_ns)
+static int blk_uring_submit(void *be, struct blk_io *io)
 {
-	while (u->pending) {
-		uint64_t now = evloop_now_ns(NULL);
-		if (deadline_ns && now >= deadline_ns)
-			return -ETIMEDOUT;
-		if (u->loop) {
-			uint64_t left_ms = deadline_ns ? (deadline_ns - now + 999999) / 1000000 : 100;
-			evloop_run_once(u->loop, (int)(left_ms > 100 ? 100 : left_ms));
-			continue;
+	struct blk_uring *bu = be;
+	struct blk_file *f = bu->file;
+	struct blk_uio *x = uio_of(io);
+
+	memset(x, 0, sizeof(*x));
+	x->bu = bu;
+	x->op = (struct uring_op){ .prep = uio_prep, .done = uio_done };
+	x->call = (struct uring_call){ .fn = uio_start };
+	x->cw = (struct chunk_wait){ .got = uio_got_chunk };
+	x->iov = io->iov;
+	x->iovcnt = io->iovcnt;
+	x->stage = ST_DIRECT;
+	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) &&
+	    !blk_uring_can_fallocate(bu->ring))
+		return -EOPNOTSUPP;
+	if (io_is_rw(io) && io_needs_bounce(f, io))
+		x->stage = ST_BOUNCE;
+	uring_pending_inc(bu->ring);
+	if (f->ser && io->op != BLK_IO_READ && io->op != BLK_IO_FLUSH) {
+		uint64_t a = f->off_align;
+		bool rmw = io->op == BLK_IO_WRITE && ((io->offset | io->len) & (a - 1));
+		if (!blk_serial_begin(f->ser, &x->ser, align_down(io->offset, a),
+				      align_up(io->offset + io->len, a), rmw)) {
+			bu->st.serial_waits++;
+			return 0;
 		}
-		struct io_uring_cqe *cqe;
-		uring_service(u);
-		if (!u->inflight) {
-			/* Waiting on another ring's writes: nothing of ours to wait on. */
-			struct timespec ts = { 0, 1000000 };
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		int r = io_uring_wait_cqe(&u->ring, &cqe);
-		if (r < 0 && r != -EINTR && r != -EAGAIN)
-			return r;
-		uring_ctx_reap(u);
 	}
-	uring_submit(u);
+	if (x->stage == ST_BOUNCE) {
+		/* Its copies start from the end of the batch, where the device
+		 * lock (held around submit) is not held. */
+		uring_call_soon(bu->ring, &x->call);
+		return 0;
+	}
+	uio_run(x);
 	return 0;
 }
 
 const struct blk_backend_ops blk_uring_ops = {
 	.submit = blk_uring_submit,
 };
+
+void blk_uring_bind(struct blk_uring *b, struct blk_file *f, struct uring *r)
+{
+	memset(b, 0, sizeof(*b));
+	b->file = f;
+	b->ring = r;
+}
+
+bool blk_uring_can_fallocate(const struct uring *r)
+{
+	return uring_supports(r, IORING_OP_FALLOCATE);
+}
 
 /* ---- files ------------------------------------------------------------------- */
 
@@ -811,7 +457,7 @@ int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint3
 		goto buffered;
 	}
 	if (f->lbs < f->off_align && !f->ro && !f->ser) {
-		r = blk_serial_init(&f->ser_store, blk_uring_resume);
+		r = blk_serial_init(&f->ser_store, uio_resume);
 		if (r) {
 			snprintf(err, errlen, "%s: %s", f->path, strerror(-r));
 			return r;
@@ -917,11 +563,11 @@ fail:
 	return r;
 }
 
-void blk_file_bind(struct blk_file *f, struct uring_ctx *u)
+int blk_file_flush(struct blk_file *f)
 {
-	f->u = u;
-	f->next = u->files;
-	u->files = f;
+	if (f->fd < 0 || f->ro)
+		return 0;
+	return fdatasync(f->fd) < 0 ? -errno : 0;
 }
 
 void blk_file_close(struct blk_file *f)

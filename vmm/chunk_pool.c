@@ -26,6 +26,7 @@ int chunk_pool_init(struct chunk_pool *p, unsigned nr, size_t chunk_size, size_t
 	for (unsigned i = 0; i < nr; i++)
 		p->free_idx[i] = (uint16_t)(nr - 1 - i);
 	p->nr_free = nr;
+	p->wait_tail = &p->wait;
 	return 0;
 }
 
@@ -46,9 +47,32 @@ void *chunk_pool_get(struct chunk_pool *p)
 	return p->base + (size_t)i * p->chunk_size;
 }
 
+void *chunk_pool_get_or_wait(struct chunk_pool *p, struct chunk_wait *w)
+{
+	/* Behind the ones already waiting: in order. */
+	void *c = p->wait ? NULL : chunk_pool_get(p);
+
+	if (!c) {
+		p->waits++;
+		w->next = NULL;
+		*p->wait_tail = w;
+		p->wait_tail = &w->next;
+	}
+	return c;
+}
+
 void chunk_pool_put(struct chunk_pool *p, void *chunk)
 {
-	size_t i = (size_t)((uint8_t *)chunk - p->base) / p->chunk_size;
+	struct chunk_wait *w = p->wait;
 
+	if (w) {
+		/* Straight to the oldest waiter. */
+		p->wait = w->next;
+		if (!p->wait)
+			p->wait_tail = &p->wait;
+		w->got(w, chunk);
+		return;
+	}
+	size_t i = (size_t)((uint8_t *)chunk - p->base) / p->chunk_size;
 	p->free_idx[p->nr_free++] = (uint16_t)i;
 }

@@ -19,6 +19,12 @@
 
 #define CHUNK_POOL_MAX 256
 
+/* A user waiting for a chunk: got() receives one, in the order they came. */
+struct chunk_wait {
+	void (*got)(struct chunk_wait *w, void *chunk);
+	struct chunk_wait *next;  /* private */
+};
+
 struct chunk_pool {
 	uint8_t *map;                 /* the mapping (base is aligned inside it) */
 	size_t map_len;
@@ -27,6 +33,8 @@ struct chunk_pool {
 	unsigned nr, nr_free;
 	uint16_t free_idx[CHUNK_POOL_MAX];
 	unsigned used_max;            /* most chunks taken at once */
+	struct chunk_wait *wait, **wait_tail;
+	uint64_t waits;               /* takers that had to wait */
 };
 
 /*
@@ -37,6 +45,9 @@ int chunk_pool_init(struct chunk_pool *p, unsigned nr, size_t chunk_size, size_t
 void chunk_pool_destroy(struct chunk_pool *p);
 /* A free chunk, or NULL when every chunk is taken. */
 void *chunk_pool_get(struct chunk_pool *p);
+/* A free chunk, or NULL: then w->got() receives one when one comes back. */
+void *chunk_pool_get_or_wait(struct chunk_pool *p, struct chunk_wait *w);
+/* Give a chunk back: to the oldest waiter if there is one. */
 void chunk_pool_put(struct chunk_pool *p, void *chunk);
 
 #endif

@@ -185,12 +185,11 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 				return r;
 			}
 		}
-		blk_file_bind(&d->file, &d->t->uring);
-		for (unsigned k = 1; k < d->cfg->nr_iothread_ids && k < nq; k++) {
-			d->file_on[k] = d->file;
-			d->file_on[k].next = NULL;
-			blk_file_bind(&d->file_on[k], &d->tq[k]->uring);
-		}
+		d->nr_on = d->cfg->nr_iothread_ids > 1 ? d->cfg->nr_iothread_ids : 1;
+		if (d->nr_on > nq)
+			d->nr_on = nq;
+		for (unsigned k = 0; k < d->nr_on; k++)
+			blk_uring_bind(&d->on[k], &d->file, &d->tq[k]->uring);
 		struct blk_params p = {
 			.capacity = d->file.size / VIRTIO_BLK_SECTOR,
 			/* The guest's geometry is the disk's setting wherever the
@@ -205,15 +204,14 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 			.serial = d->serial,
 		};
 		r = blk_init(&d->blk, d->name, &p, &vm->mem, d->irqfd, d->kick_fds,
-			     &blk_uring_ops, &d->file);
+			     &blk_uring_ops, &d->on[0]);
 		if (r) {
 			pv_err(PV_INTERNAL, "%s: cannot create the virtio-blk device: %s", d->name, strerror(-r));
 			return r;
 		}
 		d->blk_ready = true;
 		for (unsigned q = 0; q < nq; q++) {
-			unsigned k = d->cfg->nr_iothread_ids ? q % d->cfg->nr_iothread_ids : 0;
-			r = blk_attach_queue(&d->blk, q, &d->tq[q]->loop, k ? &d->file_on[k] : &d->file);
+			r = blk_attach_queue(&d->blk, q, &d->tq[q]->loop, &d->on[q % d->nr_on]);
 			if (r) {
 				pv_err(PV_INTERNAL, "%s: queue %u on IOThread %s: %s", d->name, q,
 				       d->tq[q]->id, strerror(-r));
@@ -271,15 +269,25 @@ int disks_stop(struct vm_disks *ds, uint64_t deadline_ns, double bound_s)
 	for (unsigned i = 0; i < ds->nr_t; i++) {
 		struct iothread *t = &ds->t[i];
 		iothread_stop(t, deadline_ns);
-		if (t->flush_errors)
-			pv_warn("IOThread %s: %llu files failed to flush at exit", t->id,
-			       (unsigned long long)t->flush_errors);
 		if (t->stop_timed_out) {
 			pv_warn("stop: IOThread %s: %u requests not completed after %g s (%u SQEs not "
-			       "taken by the kernel, %u in the kernel); its disks were not flushed",
-			       t->id, t->left_requests, bound_s, t->left_unsubmitted, t->left_in_kernel);
+				"taken by the kernel, %u in the kernel); its disks were not flushed",
+				t->id, t->left_requests, bound_s, t->left_unsubmitted, t->left_in_kernel);
 			r = -ETIMEDOUT;
 		}
+	}
+	/* What the guest wrote without a FLUSH reaches the disk too: each
+	 * disk's teardown, once its IOThreads are done with it. */
+	for (unsigned i = 0; i < ds->nr; i++) {
+		struct vm_disk *d = &ds->d[i];
+		bool done = true;
+		for (unsigned k = 0; k < d->nr_on; k++)
+			done &= !d->tq[k]->stop_timed_out;
+		if (!done)
+			continue;
+		int e = blk_file_flush(&d->file);
+		if (e)
+			pv_warn("%s: flushing %s at exit: %s", d->name, d->cfg->path, strerror(-e));
 	}
 	return r;
 }
@@ -325,9 +333,11 @@ void disks_destroy(struct vm_disks *ds)
 	X(reg_reads) X(reg_writes) X(bad_access) X(bad_writes) X(bus_notifies) \
 	X(isr_reads) X(acks) X(resets) X(features_refused) X(needs_reset)
 
+/* The ring's, and its block backends' (summed over the disks on it): one "io_uring" object. */
 #define URING_COUNTERS(X) \
-	X(submits) X(sqes) X(cqes) X(short_io) X(eagain) X(bounces) X(errors) X(fsyncs) X(sq_full) \
-	X(rmw) X(bounce_waits) X(serial_waits) X(sqe_waits) X(submit_retries)
+	X(submits) X(sqes) X(cqes) X(sq_full) X(sqe_waits) X(submit_retries)
+#define BLK_URING_COUNTERS(X) \
+	X(short_io) X(eagain) X(bounces) X(errors) X(fsyncs) X(rmw) X(bounce_waits) X(serial_waits)
 
 #define LOOP_COUNTERS(X) \
 	X(iterations) X(waits) X(wakeups) X(events) X(polls) X(poll_hits) X(deferred) \
@@ -336,6 +346,22 @@ void disks_destroy(struct vm_disks *ds)
 	X(contention_samples) X(contention_backoffs) X(contention_sample_ns) X(timer_fires)
 
 #define U(x) ((unsigned long long)(x))
+
+/* The block backends' counters of the disks served on ring r, summed. */
+static void blk_uring_stats_on(const struct vm_disks *ds, const struct uring *r,
+			       struct blk_uring_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < ds->nr; i++)
+		for (unsigned k = 0; k < ds->d[i].nr_on; k++) {
+			const struct blk_uring_stats *s = &ds->d[i].on[k].st;
+			if (ds->d[i].on[k].ring != r)
+				continue;
+#define SUM(name) sum->name += s->name;
+			BLK_URING_COUNTERS(SUM)
+#undef SUM
+		}
+}
 
 /* Both sides' ring indices under the device lock (a vCPU's reset may be unmapping the rings). */
 static unsigned ring_snapshot(const struct blk *b, unsigned q, struct virtq_ring_state *r)
@@ -502,6 +528,12 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 		{
 			const struct uring_stats *s = &t->uring.st;
 			URING_COUNTERS(JSON_U64)
+		}
+		{
+			struct blk_uring_stats sum;
+			const struct blk_uring_stats *s = &sum;
+			blk_uring_stats_on(ds, &t->uring, &sum);
+			BLK_URING_COUNTERS(JSON_U64)
 		}
 		fprintf(f, "}}");
 	}

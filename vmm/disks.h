@@ -29,9 +29,10 @@ struct vm_disk {
 	bool blk_ready;
 	struct iothread *t;        /* queue 0's IOThread */
 	struct iothread *tq[BLK_MAX_QUEUES];   /* each queue's */
-	/* The file as seen by the 2nd, 3rd... IOThread of the disk: same fd,
-	 * bound to that IOThread's ring (never closed: `file` owns the fd). */
-	struct blk_file file_on[BLK_MAX_QUEUES];
+	/* The file on the ring of the disk's k-th IOThread (queue q's is
+	 * on[q % number of IOThreads]): the backend handle of its queues. */
+	struct blk_uring on[BLK_MAX_QUEUES];
+	unsigned nr_on;
 	uint64_t base;             /* guest-physical base of its registers */
 	unsigned gsi;
 	int irqfd;

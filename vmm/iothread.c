@@ -27,17 +27,17 @@ int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, s
 	t->loop.irq = (struct evloop_irq_policy){
 		.coalesce_ns = c->irq_coalesce_ns, .max_batch = c->irq_max_batch,
 	};
-	r = uring_ctx_init(&t->uring, IOTHREAD_RING_ENTRIES, err, errlen);
+	r = uring_init(&t->uring, IOTHREAD_RING_ENTRIES, err, errlen);
 	if (r)
 		goto fail_loop;
-	r = uring_ctx_attach(&t->uring, &t->loop);
+	r = uring_attach(&t->uring, &t->loop);
 	if (r) {
 		snprintf(err, errlen, "iothread %s: %s", id, strerror(-r));
 		goto fail_uring;
 	}
 	return 0;
 fail_uring:
-	uring_ctx_destroy(&t->uring);
+	uring_destroy(&t->uring);
 fail_loop:
 	evloop_destroy(&t->loop);
 	return r;
@@ -64,25 +64,17 @@ static void *iothread_main(void *arg)
 		if (r < 0 && r != -EINTR)
 			break;
 	}
-	/* Kicks back on: the rings outlive this thread. */
-	evloop_poll_stop(&t->loop);
-	/* Clean stop: every request the backend holds completes (the loop
-	 * keeps running for it, stranded SQEs included) ... */
-	if (uring_ctx_drain(&t->uring, t->stop_deadline) == -ETIMEDOUT) {
-		/* ... but not for ever: a backend that does not answer cannot
-		 * be flushed either.  What is left is reported by the caller. */
+	/* Clean stop: every request the backends hold completes (the loop
+	 * keeps running for it, stranded SQEs included), but not for ever:
+	 * what is left is reported by the caller. */
+	if (uring_drain(&t->uring, t->stop_deadline) == -ETIMEDOUT) {
 		t->stop_timed_out = true;
 		t->left_requests = t->uring.pending;
 		t->left_unsubmitted = t->uring.queued;
 		t->left_in_kernel = t->uring.inflight - t->uring.queued;
-		goto out;
 	}
-	/* ... and what the guest wrote without a FLUSH reaches the disk too. */
-	for (struct blk_file *f = t->uring.files; f; f = f->next) {
-		if (!f->ro && fdatasync(f->fd) < 0)
-			t->flush_errors++;
-	}
-out:
+	/* Kicks back on: the rings outlive this thread. */
+	evloop_poll_stop(&t->loop);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	t->cpu_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	return NULL;
@@ -146,6 +138,6 @@ void iothread_stop(struct iothread *t, uint64_t deadline_ns)
 void iothread_destroy(struct iothread *t)
 {
 	iothread_stop(t, 0);
-	uring_ctx_destroy(&t->uring);
+	uring_destroy(&t->uring);
 	evloop_destroy(&t->loop);
 }

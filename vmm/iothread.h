@@ -8,10 +8,10 @@
  * It polls (evloop.h, poll_policy.h) with the --iothread poll-* settings,
  * and runs pinned to one CPU with cpu=N.
  *
- * Life cycle: iothread_init(), attach disks (blk_attach on &t->loop,
- * blk_file_bind on &t->uring), iothread_start() before the vCPUs run,
+ * Life cycle: iothread_init(), attach devices (their queues to &t->loop,
+ * their backends to &t->uring), iothread_start() before the vCPUs run,
  * iothread_stop() after they stopped: in-flight I/O completes (within a
- * deadline), every writable file is fdatasync'ed, the thread exits.
+ * deadline), the thread exits.  Flushing the disks is their teardown's.
  */
 #ifndef POLLVM_VMM_IOTHREAD_H
 #define POLLVM_VMM_IOTHREAD_H
@@ -25,7 +25,7 @@
 
 #include "config.h"
 #include "evloop.h"
-#include "../devices/blk_uring.h"
+#include "uring.h"
 
 /* SQ entries per ring: 2 x QD256 of one queue; the CQ is twice that. */
 #define IOTHREAD_RING_ENTRIES 512
@@ -33,7 +33,7 @@
 struct iothread {
 	char id[32];
 	struct evloop loop;
-	struct uring_ctx uring;
+	struct uring uring;       /* the ring of the loop: the backends submit through it */
 	pthread_t thread;
 	bool started;
 	atomic_bool stop;
@@ -42,9 +42,8 @@ struct iothread {
 	bool pinned;              /* cpu=N */
 	unsigned cpu;
 	uint64_t cpu_ns;          /* CLOCK_THREAD_CPUTIME_ID when it exited */
-	uint64_t flush_errors;    /* fdatasync failures at stop */
 	uint64_t stop_deadline;   /* CLOCK_MONOTONIC ns by which in-flight I/O must be done */
-	/* What the stop left behind when the deadline passed (files not flushed then). */
+	/* What the stop left behind when the deadline passed. */
 	bool stop_timed_out;
 	unsigned left_requests, left_unsubmitted, left_in_kernel;
 };
@@ -59,9 +58,8 @@ uint64_t iothread_cpu_ns(const struct iothread *t);
 int iothread_start(struct iothread *t);
 /*
  * Finish in-flight I/O by deadline_ns (CLOCK_MONOTONIC; 0: no limit),
- * flush the files, join.  When the deadline passes first the thread stops
- * anyway, flushes nothing, and stop_timed_out says what was left.  Safe if
- * never started.
+ * join.  When the deadline passes first the thread stops anyway and
+ * stop_timed_out says what was left.  Safe if never started.
  */
 void iothread_stop(struct iothread *t, uint64_t deadline_ns);
 void iothread_destroy(struct iothread *t);

@@ -43,7 +43,8 @@ struct op {
 };
 
 struct bx {
-	struct uring_ctx u;
+	struct uring u;
+	struct blk_uring bu;
 	struct evloop loop;
 	struct blk_file f;
 	char path[64];
@@ -92,13 +93,13 @@ static int setup_ring(void **state, unsigned entries)
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	if (uring_ctx_init(&b->u, entries, err, sizeof(err))) {
+	if (uring_init(&b->u, entries, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	if (evloop_init(&b->loop) || uring_ctx_attach(&b->u, &b->loop))
+	if (evloop_init(&b->loop) || uring_attach(&b->u, &b->loop))
 		return -1;
-	blk_file_bind(&b->f, &b->u);
+	blk_uring_bind(&b->bu, &b->f, &b->u);
 	cur = b;
 	*state = b;
 	return 0;
@@ -112,8 +113,8 @@ static int teardown(void **state)
 {
 	struct bx *b = *state;
 
-	uring_ctx_drain(&b->u, 0);
-	uring_ctx_destroy(&b->u);
+	uring_drain(&b->u, 0);
+	uring_destroy(&b->u);
 	evloop_destroy(&b->loop);
 	blk_file_close(&b->f);
 	unlink(b->path);
@@ -131,7 +132,7 @@ static void op_submit(struct bx *b, struct op *o, enum blk_io_op op, uint64_t of
 	o->io = (struct blk_io){
 		.op = op, .offset = off, .len = len, .iov = o->iov, .iovcnt = 1, .complete = op_done,
 	};
-	assert_int_equal(blk_uring_ops.submit(&b->f, &o->io), 0);
+	assert_int_equal(blk_uring_ops.submit(&b->bu, &o->io), 0);
 }
 
 /* Run the loop until n completions in all arrived. */
@@ -207,8 +208,8 @@ static void test_rmw_random(void **state)
 		}
 	}
 	expect_image(b);
-	assert_true(b->u.st.rmw > 0);
-	assert_true(b->u.st.bounces >= total);
+	assert_true(b->bu.st.rmw > 0);
+	assert_true(b->bu.st.bounces >= total);
 	assert_int_equal(b->u.pending, 0);
 	assert_int_equal(b->u.pool.nr_free, URING_BOUNCE_CHUNKS);
 	for (int i = 0; i < BATCH; i++)
@@ -227,7 +228,7 @@ static void test_rmw_overlap_same_block(void **state)
 	op_submit(b, &o[0], BLK_IO_WRITE, 512, 512, a);        /* sector 1 */
 	op_submit(b, &o[1], BLK_IO_WRITE, 1024, 512, c);       /* sector 2, same host block */
 	/* The second waited for the first: serialised, not lost. */
-	assert_int_equal(b->u.st.serial_waits, 1);
+	assert_int_equal(b->bu.st.serial_waits, 1);
 	run_until(b, 2);
 	assert_int_equal(o[0].res, 0);
 	assert_int_equal(o[1].res, 0);
@@ -272,7 +273,7 @@ static void test_pool_exhausted(void **state)
 	for (int i = 0; i < N; i++)
 		assert_int_equal(o[i].res, 0);
 	assert_memory_equal(buf + 1, b->shadow + 512, LEN);
-	assert_true(b->u.st.bounce_waits > 0);
+	assert_true(b->bu.st.bounce_waits > 0);
 	assert_int_equal(b->u.pool.used_max, URING_BOUNCE_CHUNKS);
 	assert_int_equal(b->u.pool.nr_free, URING_BOUNCE_CHUNKS);
 	free(buf);
@@ -371,14 +372,14 @@ static void test_drain_deadline(void **state)
 	b->u.submit = submit_refusing;
 	op_submit(b, &o, BLK_IO_READ, 0, 4096, buf);
 	uint64_t t0 = evloop_now_ns(NULL);
-	assert_int_equal(uring_ctx_drain(&b->u, t0 + 200000000ull), -ETIMEDOUT);
+	assert_int_equal(uring_drain(&b->u, t0 + 200000000ull), -ETIMEDOUT);
 	uint64_t t1 = evloop_now_ns(NULL);
 	assert_true(t1 - t0 >= 200000000ull && t1 - t0 < 2000000000ull);
 	assert_int_equal(b->u.pending, 1);
 	assert_int_equal(b->u.queued, 1);
 	/* The kernel takes it again: it completes after all. */
 	refusals = 0;
-	assert_int_equal(uring_ctx_drain(&b->u, 0), 0);
+	assert_int_equal(uring_drain(&b->u, 0), 0);
 	assert_int_equal(o.res, 0);
 	free(buf);
 }
@@ -509,6 +510,7 @@ static void test_iothread_no_alloc(void **state)
 	struct iothread *t = calloc(1, sizeof(*t));
 	struct blk *b = calloc(1, sizeof(*b));
 	struct blk_file *f = calloc(1, sizeof(*f));
+	struct blk_uring *bu = calloc(1, sizeof(*bu));
 	struct drv *d = calloc(1, sizeof(*d));
 	uint8_t *shadow = malloc(SIZE);
 	char err[256], path[] = "/var/tmp/pollvm-bounce-XXXXXX";
@@ -526,12 +528,12 @@ static void test_iothread_no_alloc(void **state)
 	assert_int_equal(blk_file_open(f, path, false, BLK_CACHE_NONE, 512, err, sizeof(err)), 0);
 	assert_true(f->direct);
 	assert_int_equal(blk_file_dio_setup(f, true, HOST_BLOCK, HOST_BLOCK, err, sizeof(err)), 0);
-	blk_file_bind(f, &t->uring);
+	blk_uring_bind(bu, f, &t->uring);
 	drv_init(d, NUM_Q);
 	int irqfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, EFD_NONBLOCK);
 	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .phys_size = HOST_BLOCK,
 				.writeback = true, .num_queues = 1, .serial = "s" };
-	assert_int_equal(blk_init(b, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, f), 0);
+	assert_int_equal(blk_init(b, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, bu), 0);
 	assert_int_equal(blk_attach(b, &t->loop), 0);
 	assert_int_equal(__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free), 1);
 	assert_int_equal(iothread_start(t), 0);
@@ -578,9 +580,9 @@ static void test_iothread_no_alloc(void **state)
 	assert_int_equal(pread(fd, img, SIZE, 0), SIZE);
 	close(fd);
 	assert_memory_equal(img, shadow, SIZE);
-	assert_true(t->uring.st.bounce_waits > 0);
-	assert_true(t->uring.st.rmw > 0);
-	assert_true(t->uring.st.serial_waits > 0);
+	assert_true(bu->st.bounce_waits > 0);
+	assert_true(bu->st.rmw > 0);
+	assert_true(bu->st.serial_waits > 0);
 	if (atomic_load(&watched_allocs))
 		fail_msg("the IOThread allocated %lu times while serving the guest",
 			 (unsigned long)atomic_load(&watched_allocs));
@@ -597,6 +599,7 @@ static void test_iothread_no_alloc(void **state)
 	free(img);
 	free(shadow);
 	free(d);
+	free(bu);
 	free(f);
 	free(b);
 	free(t);
@@ -623,7 +626,7 @@ static void test_size_limits(void **state)
 	assert_int_equal(gmem_add(&d->mem, BIG_GPA, big_len, big), 0);
 	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .writeback = true,
 				.num_queues = 1 };
-	assert_int_equal(blk_init(blk, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, &b->f), 0);
+	assert_int_equal(blk_init(blk, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, &b->bu), 0);
 	assert_int_equal(blk_attach(blk, &b->loop), 0);
 	drv_bring_up(d, &blk->t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC));
 
@@ -675,6 +678,7 @@ struct ix {
 	struct iothread t;
 	struct blk b;
 	struct blk_file f;
+	struct blk_uring bu;
 	struct drv d;
 	int irqfd, kick;
 	char path[64];
@@ -695,12 +699,12 @@ static struct ix *ix_make(void)
 	assert_int_equal(iothread_init(&x->t, &tc, err, sizeof(err)), 0);
 	x->t.uring.submit = submit_refusing;
 	assert_int_equal(blk_file_open(&x->f, x->path, false, BLK_CACHE_NONE, 512, err, sizeof(err)), 0);
-	blk_file_bind(&x->f, &x->t.uring);
+	blk_uring_bind(&x->bu, &x->f, &x->t.uring);
 	drv_init(&x->d, 16);
 	x->irqfd = eventfd(0, EFD_NONBLOCK);
 	x->kick = eventfd(0, EFD_NONBLOCK);
 	struct blk_params p = { .capacity = 2048, .blk_size = 512, .writeback = true, .num_queues = 1 };
-	assert_int_equal(blk_init(&x->b, "vda", &p, &x->d.mem, x->irqfd, &x->kick, &blk_uring_ops, &x->f), 0);
+	assert_int_equal(blk_init(&x->b, "vda", &p, &x->d.mem, x->irqfd, &x->kick, &blk_uring_ops, &x->bu), 0);
 	assert_int_equal(blk_attach(&x->b, &x->t.loop), 0);
 	assert_int_equal(iothread_start(&x->t), 0);
 	drv_bring_up(&x->d, &x->b.t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |

@@ -113,14 +113,14 @@ static void test_disabled(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 103);
 }
 
-/* The backend's ring runs only the ops it uses: anything else gets -EACCES. */
+/* The ring runs only the ops its service offers: anything else gets -EACCES. */
 static void test_uring_restricted(void **state)
 {
-	struct uring_ctx u;
+	struct uring u;
 	struct io_uring_cqe *cqe;
 	char err[256];
 	(void)state;
-	assert_int_equal(uring_ctx_init(&u, 8, err, sizeof(err)), 0);
+	assert_int_equal(uring_init(&u, 8, err, sizeof(err)), 0);
 	assert_true(u.restricted);
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u.ring);
 	io_uring_prep_openat(sqe, AT_FDCWD, "/etc/hostname", O_RDONLY, 0);
@@ -150,7 +150,7 @@ static void test_uring_restricted(void **state)
 	io_uring_cqe_seen(&u.ring, cqe);
 	close(p[0]);
 	close(p[1]);
-	uring_ctx_destroy(&u);
+	uring_destroy(&u);
 }
 
 int main(void)
