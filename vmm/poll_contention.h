@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Is another task waiting for the CPU our polling IOThread occupies?
- * (seed 000: a userspace poller spins blindly; KVM's halt-polling stops as
- * soon as another task is runnable.)
+ * Is another task waiting for the CPU our polling IOThread occupies?  A
+ * userspace poller spins blindly where KVM's halt-polling stops as soon as
+ * another task is runnable: this is how the IOThread notices.
  *
  * The signal: this thread's involuntary context switches (ru_nivcsw of
  * getrusage(RUSAGE_THREAD)).  A polling thread that never sleeps is only

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * How long the IOThread polls before it sleeps: QEMU's adaptive rule
- * (util/aio-posix.c adjust_polling_time, seeds 001/002), as a pure function
+ * (util/aio-posix.c adjust_polling_time), as a pure function
  * of the time the last wait took, so that it can be tested with a fake clock.
  *
  * After each wait that took block_ns (polling plus blocking):
@@ -19,25 +19,17 @@
 #include <stdint.h>
 
 /*
- * Defaults.  poll-max-ns is QEMU's IOThread default, 32768 ns: QEMU chose it
- * on NVMe (16-32 us polling helped QD1 and QD32), and on an ordinary VMX/SVM
- * host an eventfd wake-up of a sleeping IOThread costs a few us (seed 004
- * measured 4 us), so a longer window would only burn CPU for events that a
- * sleep would have caught almost as fast.  On the project's PVM machine a
- * wake-up costs ~22 us, which makes polling pay even more; blkbench there
- * (scripts/bench-poll, 4k randread QD1 on an ext4 O_DIRECT file): a read
- * completes in ~10-20 us, well inside 32 us, so the window grows to catch
- * both the completion and the next kick, and p50 drops from ~32 us to ~12 us
- * with zero kicks per I/O.  A larger window (65536) bought nothing there
- * measurable and costs idle-ish CPU everywhere, so we keep QEMU's value.
- * poll-grow 0 (= x2) and poll-shrink 0 (= straight to 0) are QEMU's too: one
- * long sleep means the source went quiet, and 4 us -> 32 us takes only
- * 4 short waits to win back.
+ * Defaults: QEMU's.  A window longer than the few microseconds an eventfd
+ * wake-up of a sleeping IOThread costs on a VMX/SVM host only burns CPU for
+ * events a sleep would catch almost as fast; poll-grow 0 (x2) and
+ * poll-shrink 0 (straight to 0): one long sleep means the source went
+ * quiet, and 4 us -> 32 us takes only 4 short waits to win back.  The
+ * measurements behind the choice: docs/benchmarks.md, "Polling defaults".
  */
 #define POLL_DEFAULT_MAX_NS   32768u
 #define POLL_DEFAULT_GROW     0u        /* 0: double */
 #define POLL_DEFAULT_SHRINK   0u        /* 0: drop to 0 */
-/* Seed 001: a handler idle this long leaves the poll set (QEMU: 7 s). */
+/* A handler idle this long leaves the poll set and waits on its fd (QEMU: 7 s). */
 #define POLL_DEFAULT_IDLE_MS  7000u
 /* First window when growing from 0 (QEMU: "start polling at 4 microseconds"). */
 #define POLL_START_NS         4000u

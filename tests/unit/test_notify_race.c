@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Seed 002's race, with two real threads and no KVM: a "driver" thread
+ * The kick re-enable race, with two real threads and no KVM: a "driver" thread
  * publishes requests on a split ring and decides whether to kick the way
  * Linux's virtqueue_kick_prepare_split() does (avail.idx store, full
  * barrier, then avail_event or VRING_USED_F_NO_NOTIFY), while the device

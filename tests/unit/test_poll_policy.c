@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The adaptive poll-time rule (QEMU's adjust_polling_time as issue 6 states
- * it) and the contention back-off, step by step with a fake clock and a
+ * The adaptive poll-time rule (QEMU's adjust_polling_time) and the
+ * contention back-off, step by step with a fake clock and a
  * fake contention signal.
  */
 #include <setjmp.h>
