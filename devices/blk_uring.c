@@ -38,6 +38,7 @@ static const struct {
 	{ IORING_OP_WRITEV, "IORING_OP_WRITEV", "5.1", true },
 	{ IORING_OP_FSYNC, "IORING_OP_FSYNC", "5.1", true },
 	{ IORING_OP_FALLOCATE, "IORING_OP_FALLOCATE", "5.6", false },
+	{ IORING_OP_NOP, "IORING_OP_NOP", "5.1", true },      /* the null disk */
 };
 
 /*
@@ -349,6 +350,11 @@ static void uring_prep(struct uring_ctx *u, struct io_uring_sqe *sqe, struct blk
 			io_uring_prep_readv(sqe, f->fd, &io->biov, 1, io->xfer_off + io->xfer_done);
 		break;
 	default:
+		if (f->null) {
+			/* Every op of the null disk: its completion is the whole request. */
+			io_uring_prep_nop(sqe);
+			break;
+		}
 		switch (io->op) {
 		case BLK_IO_READ:
 			io_uring_prep_readv(sqe, f->fd, io->iov, io->iovcnt, io->offset + io->done);
@@ -529,7 +535,7 @@ static int blk_uring_submit(void *be, struct blk_io *io)
 	io->bounce = NULL;
 	io->ser_state = 0;
 	io->stage = ST_DIRECT;
-	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !u->has_fallocate)
+	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !u->has_fallocate && !f->null)
 		return -EOPNOTSUPP;
 	/* ST_READ marks "bounced" until io_run() picks the first step. */
 	if (io_is_rw(io) && io_needs_bounce(f, io))
@@ -644,6 +650,12 @@ static void uring_complete_one(struct uring_ctx *u, struct blk_io *io, int res)
 	if (res < 0) {
 		u->st.errors++;
 		return io_finish(u, io, res);
+	}
+	if (f->null) {
+		/* The NOP stands for the whole transfer (a null disk never bounces). */
+		if (io->op == BLK_IO_READ && f->read_zeroes)
+			iov_zero(io->iov, io->iovcnt);
+		return io_finish(u, io, 0);
 	}
 	if (io->stage != ST_DIRECT) {
 		if (res == 0) {
@@ -898,6 +910,33 @@ fail:
 		blk_serial_destroy(f->ser);
 	f->ser = NULL;
 	return r;
+}
+
+int blk_file_open_null(struct blk_file *f, uint64_t size, bool ro, bool read_zeroes, uint32_t lbs,
+		       char *err, size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (lbs < 512 || lbs > 65536 || (lbs & (lbs - 1))) {
+		snprintf(err, errlen, "null: logical block size %u is not a power of two in 512..65536", lbs);
+		return -EINVAL;
+	}
+	if (size == 0 || size % 512) {
+		snprintf(err, errlen, "null: size %llu is not a non-zero multiple of 512 bytes",
+			 (unsigned long long)size);
+		return -EINVAL;
+	}
+	f->path = "null";
+	f->null = true;
+	f->read_zeroes = read_zeroes;
+	f->ro = ro;
+	f->size = size;
+	f->lbs = lbs;
+	f->mem_align = 1;
+	f->off_align = 512;
+	/* DISCARD and WRITE_ZEROES are NOPs too: offered like a file that can punch. */
+	f->can_punch = !ro;
+	return 0;
 }
 
 void blk_file_bind(struct blk_file *f, struct uring_ctx *u)

@@ -79,7 +79,7 @@ static void *iothread_main(void *arg)
 	}
 	/* ... and what the guest wrote without a FLUSH reaches the disk too. */
 	for (struct blk_file *f = t->uring.files; f; f = f->next) {
-		if (!f->ro && fdatasync(f->fd) < 0)
+		if (!f->ro && !f->null && fdatasync(f->fd) < 0)
 			t->flush_errors++;
 	}
 out:
