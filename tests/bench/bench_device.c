@@ -86,6 +86,7 @@ struct bench_opts {
 
 struct hist {
 	uint64_t n;
+	double sum;
 	uint64_t b[HIST_BUCKETS];
 };
 
@@ -131,6 +132,7 @@ static void hist_add(struct hist *h, uint64_t v)
 		idx = ((msb - HIST_SUB + 1) << HIST_SUB) + (unsigned)((v >> (msb - HIST_SUB)) & ((1u << HIST_SUB) - 1));
 	h->b[idx]++;
 	h->n++;
+	h->sum += (double)v;
 }
 
 /* The value at quantile q (its bucket's midpoint), in ticks. */
@@ -209,8 +211,8 @@ static void result_end(struct result *r, uint64_t cpu_ns)
 	r->cpu_ns = cpu_ns - r->cpu_ns;
 	r->driver_cpu_ns = thread_cpu_ns() - r->driver_cpu_ns;
 	r->measuring = false;
-	/* The TSC rate over the whole window is the better calibration. */
-	if (r->t1_ns > r->t0_ns + 100000000ull)
+	/* The TSC rate over the whole window: latencies are converted with it. */
+	if (r->t1_ns > r->t0_ns + 50000000ull)
 		tsc_per_ns = (double)(r->t1_tsc - r->t0_tsc) / (double)(r->t1_ns - r->t0_ns);
 }
 
@@ -219,19 +221,21 @@ static void bench_report(const struct bench_opts *o, const struct result *r)
 	double secs = (double)(r->t1_ns - r->t0_ns) / 1e9, n = r->ios ? (double)r->ios : 1;
 
 	printf("bench-device: system=%s ios=%llu errors=%llu secs=%.3f iops=%.0f p50_us=%.2f p99_us=%.2f "
-	       "cpu_ns_per_io=%.0f driver_cpu_ns_per_io=%.0f kicks_per_io=%.4f irqs_per_io=%.4f "
+	       "p999_us=%.2f mean_us=%.2f cpu_ns_per_io=%.0f driver_cpu_ns_per_io=%.0f kicks_per_io=%.4f irqs_per_io=%.4f "
 	       "irq_waits_per_io=%.4f ios_per_batch=%.2f\n",
 	       o->system == SYS_DEVICE ? "pollvm-device" : "io_uring", (unsigned long long)r->ios,
 	       (unsigned long long)r->errors, secs, (double)r->ios / secs,
 	       hist_quantile(&r->lat, 0.50) / tsc_per_ns / 1000.0,
-	       hist_quantile(&r->lat, 0.99) / tsc_per_ns / 1000.0, (double)r->cpu_ns / n,
+	       hist_quantile(&r->lat, 0.99) / tsc_per_ns / 1000.0,
+	       hist_quantile(&r->lat, 0.999) / tsc_per_ns / 1000.0,
+	       r->lat.n ? r->lat.sum / (double)r->lat.n / tsc_per_ns / 1000.0 : 0.0, (double)r->cpu_ns / n,
 	       (double)r->driver_cpu_ns / n, (double)r->kicks / n, (double)r->irq_writes / n,
 	       (double)r->irq_waits / n, r->batches ? (double)r->ios / (double)r->batches : 0.0);
 }
 
 /* Time-based runs: warm up, then measure until the deadline.  False: stop issuing. */
 struct clockwork {
-	uint64_t warm_end, end;           /* TSC deadlines */
+	uint64_t warm_end, end;           /* CLOCK_MONOTONIC deadlines */
 	uint64_t issued;                  /* requests issued (--requests) */
 };
 
@@ -508,21 +512,38 @@ static void dev_irq_wait(struct dev_bench *x)
 		virtio_mmio_bus_ops.write(&x->b.t, VIRTIO_MMIO_INTERRUPT_ACK, &isr, 4);
 }
 
+/*
+ * May n more requests be issued now?  Starts the measured window at the
+ * end of the warm-up and ends it at the deadline; cpu() reads the CPU time
+ * the window accounts (called only then: a thread's CPU clock is a system
+ * call).
+ */
 static bool clock_issue_ok(struct clockwork *c, const struct bench_opts *o, struct result *r,
-			   uint64_t cpu, unsigned n)
+			   uint64_t (*cpu)(void *), void *arg, unsigned n)
 {
 	if (o->requests)
 		return c->issued + n <= o->requests;
-	uint64_t now = __rdtsc();
+	uint64_t now = mono_ns();
 	if (!r->measuring && now >= c->warm_end && now < c->end) {
-		result_begin(r, cpu);
+		result_begin(r, cpu(arg));
 		return true;
 	}
 	if (r->measuring && now >= c->end) {
-		result_end(r, cpu);
+		result_end(r, cpu(arg));
 		return false;
 	}
 	return now < c->end;
+}
+
+static uint64_t dev_cpu(void *arg)
+{
+	return dev_iothread_cpu(arg);
+}
+
+static uint64_t no_cpu(void *arg)
+{
+	(void)arg;
+	return 0;
 }
 
 static int dev_run(struct dev_bench *x)
@@ -538,9 +559,8 @@ static int dev_run(struct dev_bench *x)
 		result_begin(&x->r, dev_iothread_cpu(x));
 		x->irq0 = x->b.irq_writes;
 	} else {
-		uint64_t now = __rdtsc();
-		c.warm_end = now + (uint64_t)(o->warmup * 1e9 * tsc_per_ns);
-		c.end = c.warm_end + (uint64_t)(o->secs * 1e9 * tsc_per_ns);
+		c.warm_end = mono_ns() + (uint64_t)(o->warmup * 1e9);
+		c.end = c.warm_end + (uint64_t)(o->secs * 1e9);
 	}
 	for (;;) {
 		unsigned got = 0;
@@ -553,7 +573,7 @@ static int dev_run(struct dev_bench *x)
 			if (!n)
 				continue;
 			bool was = x->r.measuring;
-			if (!clock_issue_ok(&c, o, &x->r, dev_iothread_cpu(x), n))
+			if (!clock_issue_ok(&c, o, &x->r, dev_cpu, x, n))
 				issuing = false;
 			/* Interrupts counted over the measured window (read racily:
 			 * a counter the IOThread bumps, one word). */
@@ -674,9 +694,8 @@ static int bench_uring(const struct bench_opts *o)
 	if (o->requests) {
 		result_begin(r, 0);
 	} else {
-		uint64_t now = __rdtsc();
-		c.warm_end = now + (uint64_t)(o->warmup * 1e9 * tsc_per_ns);
-		c.end = c.warm_end + (uint64_t)(o->secs * 1e9 * tsc_per_ns);
+		c.warm_end = mono_ns() + (uint64_t)(o->warmup * 1e9);
+		c.end = c.warm_end + (uint64_t)(o->secs * 1e9);
 	}
 	/* free slots: a stack */
 	uint16_t *freel = calloc(o->qd, sizeof(*freel));
@@ -688,7 +707,7 @@ static int bench_uring(const struct bench_opts *o)
 		if (o->batch_wait && inflight)
 			n = 0;
 		if (n && issuing) {
-			if (!clock_issue_ok(&c, o, r, 0, n)) {
+			if (!clock_issue_ok(&c, o, r, no_cpu, NULL, n)) {
 				issuing = false;
 			} else {
 				c.issued += n;
