@@ -138,7 +138,7 @@ static inline int drv_get_used(struct drv *d, uint32_t *id, uint32_t *len)
 }
 
 /*
- * 2.7.13.3 / 2.7.10: after publishing avail entries from old_idx on, does
+ * 2.7.13.4 / 2.7.10: after publishing avail entries from old_idx on, does
  * the device want a kick?  With EVENT_IDX when avail_event lies in
  * [old_idx, avail_idx) (vring_need_event), else unless used.flags says
  * VRING_USED_F_NO_NOTIFY.  The full fence orders the avail.idx store before
