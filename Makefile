@@ -2,7 +2,7 @@
 #   make            build/pollvm
 #   make guest      test kernel + initramfs (cached in ~/.cache/pollvm)
 #   make run        the main job: build, boot the test guest, run fio in it
-#   make check      every test: unit (ASan/UBSan), fuzz smoke, whole-VM
+#   make check      every test: unit (ASan/UBSan), instruction budget, fuzz smoke, whole-VM
 #   make deps       install what is missing (apt-get, idempotent)
 #   make clean
 
@@ -75,7 +75,7 @@ check-layers:
 
 check: deps
 	@$(MAKE) --no-print-directory check-layers
-	@$(MAKE) --no-print-directory check-unit blkbench-test
+	@$(MAKE) --no-print-directory check-unit blkbench-test check-insn
 	@tests/integration/test-lib
 	@$(MAKE) --no-print-directory check-fuzz
 	@$(MAKE) --no-print-directory check-vm

@@ -90,6 +90,11 @@ static void uio_prep(struct uring_op *op, struct io_uring_sqe *sqe)
 	struct blk_file *f = x->bu->file;
 	int rwf = io->dsync ? RWF_DSYNC : 0;
 
+	if (f->null) {
+		/* Every op of the null disk: its completion is the whole request. */
+		io_uring_prep_nop(sqe);
+		return;
+	}
 	if (x->stage != ST_DIRECT) {
 		x->biov = (struct iovec){
 			.iov_base = x->bounce + (x->xfer_off - x->win_off) + x->xfer_done,
@@ -291,6 +296,13 @@ static void uio_done(struct uring_op *op, int res)
 		uio_finish(x, res);
 		return;
 	}
+	if (x->bu->file->null) {
+		/* The NOP stands for the whole transfer (a null disk never bounces). */
+		if (io->op == BLK_IO_READ && x->bu->file->read_zeroes)
+			iov_zero(io->iov, io->iovcnt);
+		uio_finish(x, 0);
+		return;
+	}
 	if (x->stage != ST_DIRECT) {
 		if (res == 0) {
 			/* End of file inside the disk: the image shrank under us. */
@@ -348,7 +360,7 @@ static int blk_uring_submit(void *be, struct blk_io *io)
 	x->iov = io->iov;
 	x->iovcnt = io->iovcnt;
 	x->stage = ST_DIRECT;
-	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) &&
+	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !f->null &&
 	    !blk_uring_can_fallocate(bu->ring))
 		return -EOPNOTSUPP;
 	if (io_is_rw(io) && io_needs_bounce(f, io))
@@ -563,9 +575,36 @@ fail:
 	return r;
 }
 
+int blk_file_open_null(struct blk_file *f, uint64_t size, bool ro, bool read_zeroes, uint32_t lbs,
+		       char *err, size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	if (lbs < 512 || lbs > 65536 || (lbs & (lbs - 1))) {
+		snprintf(err, errlen, "null: logical block size %u is not a power of two in 512..65536", lbs);
+		return -EINVAL;
+	}
+	if (size == 0 || size % 512) {
+		snprintf(err, errlen, "null: size %llu is not a non-zero multiple of 512 bytes",
+			 (unsigned long long)size);
+		return -EINVAL;
+	}
+	f->path = "null";
+	f->null = true;
+	f->read_zeroes = read_zeroes;
+	f->ro = ro;
+	f->size = size;
+	f->lbs = lbs;
+	f->mem_align = 1;
+	f->off_align = 512;
+	/* DISCARD and WRITE_ZEROES are NOPs too: offered like a file that can punch. */
+	f->can_punch = !ro;
+	return 0;
+}
+
 int blk_file_flush(struct blk_file *f)
 {
-	if (f->fd < 0 || f->ro)
+	if (f->fd < 0 || f->ro || f->null)
 		return 0;
 	return fdatasync(f->fd) < 0 ? -errno : 0;
 }

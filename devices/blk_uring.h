@@ -25,6 +25,12 @@
  * (readv/writev on the request's segments); short transfers are resubmitted
  * for the rest; FLUSH is IORING_OP_FSYNC with IORING_FSYNC_DATASYNC in
  * every cache mode; DISCARD and WRITE_ZEROES are IORING_OP_FALLOCATE.
+ *
+ * The null disk (--disk null=on) has no file: every request is one
+ * IORING_OP_NOP on the same ring, so submission, completion polling and
+ * interrupts cost what they cost for a file, and only the data transfer is
+ * missing.  Its reads leave the guest's buffers as they are, or zero them
+ * at completion with read-zeroes=on.
  */
 #ifndef POLLVM_DEVICES_BLK_URING_H
 #define POLLVM_DEVICES_BLK_URING_H
@@ -55,6 +61,8 @@ struct blk_file {
 	struct blk_serial *ser;
 	struct blk_serial ser_store;
 	bool can_punch;
+	bool null;              /* no file (fd -1): every request is an IORING_OP_NOP */
+	bool read_zeroes;       /* null: a completed read zeroes the guest's buffers */
 };
 
 struct blk_uring_stats {
@@ -81,6 +89,12 @@ struct blk_uring {
  */
 int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache cache,
 		  uint32_t lbs, char *err, size_t errlen);
+/*
+ * A null disk of size bytes (a non-zero multiple of 512), with logical
+ * blocks of lbs bytes; -EINVAL with a one-line reason in err.
+ */
+int blk_file_open_null(struct blk_file *f, uint64_t size, bool ro, bool read_zeroes, uint32_t lbs,
+		       char *err, size_t errlen);
 /*
  * After an O_DIRECT open: take the file's direct-I/O alignment (known: as
  * STATX_DIOALIGN gave it; else 4096 is assumed), or fall back to the page

@@ -104,6 +104,13 @@ static inline void iov_advance(struct iovec **iov, unsigned *cnt, uint64_t n)
 	}
 }
 
+/* Zero every byte the segments cover. */
+static inline void iov_zero(const struct iovec *iov, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		memset(iov[i].iov_base, 0, iov[i].iov_len);
+}
+
 static inline uint64_t iov_size(const struct iovec *iov, unsigned n)
 {
 	uint64_t s = 0;

@@ -134,6 +134,15 @@ static int disk_kv(const char *k, const char *v, void *arg)
 		if (!*v)
 			return bad("--disk path", v, "is empty");
 		d->path = v;
+	} else if (!strcmp(k, "null")) {
+		if (parse_onoff(v, &d->null))
+			return bad("--disk null", v, "is not on or off");
+	} else if (!strcmp(k, "size")) {
+		if (parse_size(v, &d->size) || d->size == 0 || d->size % 512)
+			return bad("--disk size", v, "is not a size that is a non-zero multiple of 512 (e.g. 1G)");
+	} else if (!strcmp(k, "read-zeroes")) {
+		if (parse_onoff(v, &d->read_zeroes))
+			return bad("--disk read-zeroes", v, "is not on or off");
 	} else if (!strcmp(k, "ro")) {
 		if (parse_onoff(v, &d->ro))
 			return bad("--disk ro", v, "is not on or off");
@@ -186,8 +195,8 @@ static int disk_kv(const char *k, const char *v, void *arg)
 			return bad("--disk serial", v, "must be 1 to 20 characters");
 		d->serial = v;
 	} else {
-		return bad("--disk", k, "is not a disk option (path, ro, cache, num-queues, iothread, serial, "
-			   "logical-block-size, physical-block-size)");
+		return bad("--disk", k, "is not a disk option (path, null, size, read-zeroes, ro, cache, "
+			   "num-queues, iothread, serial, logical-block-size, physical-block-size)");
 	}
 	return 0;
 }
@@ -281,7 +290,7 @@ static int config_check_devices(struct config *cfg)
 		if (d->nr_iothread_ids > d->num_queues)
 			return bad("--disk iothread", d->iothread, "names more IOThreads than the disk has queues (num-queues)");
 		for (unsigned j = 0; j < i; j++)
-			if (!strcmp(d->path, cfg->disks[j].path))
+			if (d->path && cfg->disks[j].path && !strcmp(d->path, cfg->disks[j].path))
 				return bad("--disk path", d->path, "is used by two disks");
 	}
 	return 0;
@@ -330,6 +339,8 @@ static void usage(FILE *f)
 		"  --disk path=FILE[,ro=on][,cache=none|writeback][,num-queues=N][,iothread=ID[+ID...]][,serial=STR]\n"
 		"               [,logical-block-size=512|4096][,physical-block-size=N]\n"
 		"                    a virtio-blk disk (repeatable; default cache=none)\n"
+		"  --disk null=on,size=SIZE[,read-zeroes=on][,...]\n"
+		"                    a disk with no file: every request completes as an io_uring NOP\n"
 		"  --iothread id=ID[,poll-max-ns=N][,poll-grow=N][,poll-shrink=N][,poll-idle-ms=N]\n"
 		"            [,poll-contention=on|off][,irq-coalesce-us=N][,irq-max-batch=N][,cpu=N]\n"
 		"                    an IOThread for disks to name (one default otherwise); it polls\n"
@@ -493,8 +504,16 @@ int config_parse(struct config *cfg, int argc, char **argv)
 			/* Keys point into argv, which lives as long as the process. */
 			if (parse_kv_list(optarg, disk_kv, d))
 				return -EINVAL;
-			if (!d->path)
-				return bad("--disk", "", "needs path=FILE");
+			if (d->null && d->path)
+				return bad("--disk null", "on", "takes no path= (a null disk has no file)");
+			if (!d->null && (d->size || d->read_zeroes))
+				return bad("--disk", d->size ? "size" : "read-zeroes", "is only for null=on disks");
+			if (d->null && !d->size)
+				return bad("--disk null", "on", "needs size=SIZE");
+			if (d->null && d->size % d->logical_block_size)
+				return bad("--disk size", "", "is not a multiple of the logical block size");
+			if (!d->null && !d->path)
+				return bad("--disk", "", "needs path=FILE (or null=on,size=SIZE)");
 			if (d->physical_block_size && d->physical_block_size < d->logical_block_size)
 				return bad("--disk physical-block-size", "",
 					   "is smaller than the logical block size");

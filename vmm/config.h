@@ -21,7 +21,10 @@
 enum disk_cache { DISK_CACHE_NONE, DISK_CACHE_WRITEBACK };
 
 struct disk_cfg {
-	const char *path;
+	const char *path;        /* NULL for a null disk */
+	bool null;               /* null=on: no file, every request a NOP (size= bytes) */
+	uint64_t size;           /* null: the capacity in bytes */
+	bool read_zeroes;        /* null: reads return zeroes (else buffers are left as they are) */
 	bool ro;
 	enum disk_cache cache;   /* default none: O_DIRECT, no host page cache */
 	unsigned num_queues;     /* default 1 */

@@ -40,9 +40,13 @@ int disks_open(struct vm_disks *ds, const struct config *cfg)
 		snprintf(d->name, sizeof(d->name), "vd%c", 'a' + i);
 		d->base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE;
 		d->gsi = disk_gsis[i];
-		r = blk_file_open(&d->file, c->path, c->ro,
-				  c->cache == DISK_CACHE_NONE ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK,
-				  c->logical_block_size, err, sizeof(err));
+		if (c->null)
+			r = blk_file_open_null(&d->file, c->size, c->ro, c->read_zeroes,
+					       c->logical_block_size, err, sizeof(err));
+		else
+			r = blk_file_open(&d->file, c->path, c->ro,
+					  c->cache == DISK_CACHE_NONE ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK,
+					  c->logical_block_size, err, sizeof(err));
 		if (r) {
 			pv_err(PV_INPUT, "--disk %s", err);
 			return r;
@@ -61,6 +65,8 @@ int disks_open(struct vm_disks *ds, const struct config *cfg)
 				d->name, c->logical_block_size, d->file.off_align, c->path, d->file.off_align);
 		if (c->serial) {
 			snprintf(d->serial, sizeof(d->serial), "%s", c->serial);
+		} else if (c->null) {
+			snprintf(d->serial, sizeof(d->serial), "pvnull-vd%c", 'a' + i);
 		} else {
 			/* Derived from the file's identity: stable across runs, 20 bytes. */
 			struct stat st;

@@ -50,7 +50,7 @@ struct iothread {
 
 /*
  * -errno with a one-line reason in err.  c: id, polling and placement.
- * -ENOTSUP only as uring_ctx_init() says: the host's io_uring cannot serve.
+ * -ENOTSUP only as uring_init() says: the host's io_uring cannot serve.
  */
 int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, size_t errlen);
 /* The thread's CPU time so far (while it runs too: for SIGUSR1). */

@@ -470,32 +470,6 @@ static uint32_t rd(struct virtio_mmio *t, uint64_t off)
 	return v;
 }
 
-/* One request: header, one data segment, status, through an indirect table. */
-static uint64_t post(struct drv *d, uint16_t slot, uint32_t type, uint64_t sector, uint64_t data,
-		     uint32_t len, bool data_w)
-{
-	uint64_t hdr = drv_alloc(d, 16, 16), st = drv_alloc(d, 1, 1), tab = drv_alloc(d, 48, 16);
-	uint8_t *h = drv_hva(d, hdr);
-	uint16_t n = 0;
-
-	memset(h, 0, 16);
-	memcpy(h, &type, 4);
-	memcpy(h + 8, &sector, 8);
-	*(uint8_t *)drv_hva(d, st) = 0xee;
-	drv_idesc(d, tab, n, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(n + 1));
-	n++;
-	if (len) {
-		drv_idesc(d, tab, n, data, len, VIRTQ_DESC_F_NEXT | (data_w ? VIRTQ_DESC_F_WRITE : 0),
-			  (uint16_t)(n + 1));
-		n++;
-	}
-	drv_idesc(d, tab, n, st, 1, VIRTQ_DESC_F_WRITE, 0);
-	n++;
-	drv_desc(d, slot, tab, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
-	drv_publish(d, slot);
-	return st;
-}
-
 /*
  * A guest's burst on an IOThread with its sandbox on: more bounced reads
  * than there are chunks, unaligned writes sharing host blocks (RMW,
@@ -553,15 +527,15 @@ static void test_iothread_no_alloc(void **state)
 	uint16_t slot = 0;
 	atomic_store(&watching, true);
 	for (int i = 0; i < NR; i++)
-		st[slot] = post(d, slot, VIRTIO_BLK_T_IN, 1, rd_buf[i], 4096, true), slot++;
+		st[slot] = drv_blk_post(d, slot, VIRTIO_BLK_T_IN, 1, rd_buf[i], 4096, true), slot++;
 	/* Writes of 1 KiB every 1.5 KiB from 1 MiB on: never the same sector,
 	 * often the same 4 KiB host block. */
 	for (int i = 0; i < NW; i++)
-		st[slot] = post(d, slot, VIRTIO_BLK_T_OUT, 2048 + 3 * (uint64_t)i, wr_buf[i], 1024, false),
+		st[slot] = drv_blk_post(d, slot, VIRTIO_BLK_T_OUT, 2048 + 3 * (uint64_t)i, wr_buf[i], 1024, false),
 		slot++;
-	st[slot] = post(d, slot, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), slot++;
+	st[slot] = drv_blk_post(d, slot, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), slot++;
 	uint64_t id = drv_alloc(d, 20, 1);
-	st[slot] = post(d, slot, VIRTIO_BLK_T_GET_ID, 0, id, 20, true), slot++;
+	st[slot] = drv_blk_post(d, slot, VIRTIO_BLK_T_GET_ID, 0, id, 20, true), slot++;
 	uint64_t one = 1;
 	assert_int_equal(write(kick, &one, 8), 8);
 	for (int i = 0; i < 10000 && drv_used_idx(d) != slot; i++)
@@ -631,7 +605,7 @@ static void test_size_limits(void **state)
 	drv_bring_up(d, &blk->t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC));
 
 	/* One segment a sector over size_max. */
-	st[0] = post(d, 0, VIRTIO_BLK_T_IN, 0, BIG_GPA, big_len, true);
+	st[0] = drv_blk_post(d, 0, VIRTIO_BLK_T_IN, 0, BIG_GPA, big_len, true);
 	/* 256 segments of size_max, all on one buffer; the header is the
 	 * first bytes of the first, the status the last byte of the last. */
 	uint64_t tab = drv_alloc(d, 16 * VIRTQ_SEG_MAX, 16);
@@ -652,7 +626,7 @@ static void test_size_limits(void **state)
 	assert_int_equal(big[BLK_SIZE_MAX - 1], VIRTIO_BLK_S_IOERR);
 	assert_int_equal(blk->q[0].st.err_limit, 2);
 	/* One segment of exactly size_max: fine. */
-	st[1] = post(d, 2, VIRTIO_BLK_T_IN, 0, BIG_GPA, BLK_SIZE_MAX, true);
+	st[1] = drv_blk_post(d, 2, VIRTIO_BLK_T_IN, 0, BIG_GPA, BLK_SIZE_MAX, true);
 	assert_int_equal(write(kick, &one, 8), 8);
 	for (int i = 0; i < 2000 && drv_used_idx(d) != 3; i++)
 		evloop_run_once(&b->loop, 10);
@@ -745,7 +719,7 @@ static void test_reset_with_stranded_request(void **state)
 	pthread_t th;
 	struct timespec dl;
 
-	post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+	drv_blk_post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
 	assert_int_equal(write(x->kick, &one, 8), 8);
 	for (int i = 0; i < 1000 && !x->t.uring.pending; i++)
 		usleep(100);
@@ -771,7 +745,7 @@ static void test_stop_bounded(void **state)
 	struct ix *x = ix_make();
 	uint64_t one = 1;
 
-	post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+	drv_blk_post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
 	assert_int_equal(write(x->kick, &one, 8), 8);
 	for (int i = 0; i < 1000 && !x->t.uring.pending; i++)
 		usleep(100);

@@ -197,6 +197,46 @@ static void test_config_geometry_and_stop(void **state)
 	assert_int_equal(parse(&c, bad_stop), -EINVAL);
 }
 
+/* null=on,size=SIZE: a disk with no file; size and read-zeroes belong to it alone. */
+static void test_config_null_disk(void **state)
+{
+	struct config c;
+	(void)state;
+	char d0[] = "null=on,size=1G,read-zeroes=on", d1[] = "null=on,size=4M", d2[] = "path=a.img";
+	const char *ok[] = { "--kernel", "k", "--disk", d0, "--disk", d1, "--disk", d2, NULL };
+	assert_int_equal(parse(&c, ok), 0);
+	assert_int_equal(c.nr_disks, 3);
+	assert_true(c.disks[0].null && c.disks[0].read_zeroes);
+	assert_null(c.disks[0].path);
+	assert_int_equal(c.disks[0].size, 1ULL << 30);
+	assert_true(c.disks[1].null && !c.disks[1].read_zeroes);
+	assert_int_equal(c.disks[1].size, 4ULL << 20);
+	assert_false(c.disks[2].null);
+	assert_int_equal(c.disks[2].size, 0);
+
+	static const char *const bad_disk[] = {
+		"null=on",                              /* no size */
+		"null=on,size=0",
+		"null=on,size=1000",                    /* not whole sectors */
+		"null=on,size=1G,path=a.img",           /* a null disk has no file */
+		"null=maybe,size=1G",
+		"null=on,size=1G,read-zeroes=sometimes",
+		"null=on,size=1536,logical-block-size=4096", /* not whole logical blocks */
+		"path=a.img,size=1G",                   /* size is the file's own */
+		"path=a.img,read-zeroes=on",
+		"null=off,size=1G",
+		"size=1G",
+	};
+	for (size_t i = 0; i < sizeof(bad_disk) / sizeof(bad_disk[0]); i++) {
+		char d[128];
+		snprintf(d, sizeof(d), "%s", bad_disk[i]);
+		const char *args[] = { "--kernel", "k", "--disk", d, NULL };
+		pv_fail_reset();
+		assert_int_equal(parse(&c, args), -EINVAL);
+		assert_int_equal(pv_fail_status("parsing", -EINVAL), EXIT_BAD_INPUT);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_config_disk_iothreads),
 		cmocka_unit_test(test_config_geometry_and_stop),
+		cmocka_unit_test(test_config_null_disk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

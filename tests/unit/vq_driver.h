@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A minimal split-ring DRIVER over fake guest memory, for tests: it lays
- * out the three rings, writes descriptors (well-formed or not), publishes
- * heads and reads the used ring, the way a guest would.
+ * A minimal split-ring DRIVER over fake guest memory, for tests and for
+ * build/bench-device: it lays out the three rings, writes descriptors
+ * (well-formed or not), publishes heads, decides on kicks and reads the
+ * used ring, the way a guest would.
  */
 #ifndef POLLVM_TESTS_VQ_DRIVER_H
 #define POLLVM_TESTS_VQ_DRIVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 struct drv {
 	struct guest_mem mem;
 	uint8_t *ram;
+	uint64_t ram_size;
 	uint16_t num;
 	uint64_t desc, avail, used;   /* ring GPAs */
 	uint64_t brk;                 /* bump allocator for buffers */
@@ -37,23 +40,32 @@ static inline uint64_t drv_alloc(struct drv *d, uint64_t len, uint64_t align)
 {
 	uint64_t a = (d->brk + align - 1) & ~(align - 1);
 	d->brk = a + len;
-	if (d->brk > DRV_RAM_GPA + DRV_RAM_SIZE)
+	if (d->brk > DRV_RAM_GPA + d->ram_size)
 		abort();
 	return a;
 }
 
-static inline void drv_init(struct drv *d, uint16_t num)
+/* Rings for num entries (a power of two) in ram_size bytes of zeroed RAM. */
+static inline void drv_init_ram(struct drv *d, uint16_t num, uint64_t ram_size)
 {
 	memset(d, 0, sizeof(*d));
-	d->ram = aligned_alloc(4096, DRV_RAM_SIZE);
-	memset(d->ram, 0, DRV_RAM_SIZE);
-	gmem_add(&d->mem, DRV_RAM_GPA, DRV_RAM_SIZE, d->ram);
+	d->ram = aligned_alloc(4096, ram_size);
+	if (!d->ram)
+		abort();
+	memset(d->ram, 0, ram_size);
+	d->ram_size = ram_size;
+	gmem_add(&d->mem, DRV_RAM_GPA, ram_size, d->ram);
 	d->num = num;
 	d->brk = DRV_RAM_GPA;
 	d->desc = drv_alloc(d, 16ull * num, 16);
 	d->avail = drv_alloc(d, 6 + 2ull * num, 2);
 	d->used = drv_alloc(d, 6 + 8ull * num, 4);
 	d->brk = DRV_RAM_GPA + 0x10000; /* buffers from 64 KiB on */
+}
+
+static inline void drv_init(struct drv *d, uint16_t num)
+{
+	drv_init_ram(d, num, DRV_RAM_SIZE);
 }
 
 static inline void drv_free(struct drv *d)
@@ -125,7 +137,67 @@ static inline int drv_get_used(struct drv *d, uint32_t *id, uint32_t *len)
 	return 1;
 }
 
-/* The driver's set-up (virtio 1.2 3.1.1) of queue 0, as Linux does it. */
+/*
+ * 2.7.13.4 / 2.7.10: after publishing avail entries from old_idx on, does
+ * the device want a kick?  With EVENT_IDX when avail_event lies in
+ * [old_idx, avail_idx) (vring_need_event), else unless used.flags says
+ * VRING_USED_F_NO_NOTIFY.  The full fence orders the avail.idx store before
+ * the read of the device's choice; it pairs with the full barrier in
+ * virtq_set_notification() between the device's store of that choice and
+ * its re-read of avail.idx, so one side always sees the other.
+ */
+static inline bool drv_kick_needed(struct drv *d, uint16_t old_idx, bool event_idx)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (event_idx) {
+		uint16_t ev = __atomic_load_n((uint16_t *)drv_hva(d, d->used + 4 + 8ull * d->num),
+					      __ATOMIC_RELAXED);
+		return (uint16_t)(d->avail_idx - ev - 1) < (uint16_t)(d->avail_idx - old_idx);
+	}
+	return !(__atomic_load_n((uint16_t *)drv_hva(d, d->used), __ATOMIC_RELAXED) &
+		 VIRTQ_USED_F_NO_NOTIFY);
+}
+
+/*
+ * A virtio-blk request (5.2.6) in descriptor slot: the 16-byte header at
+ * hdr, one data segment when len (device-writable when data_w), the status
+ * byte at st (set to 0xee, which no device writes), all through the
+ * indirect table at tab (48 bytes).  Not yet published.
+ */
+static inline void drv_blk_req(struct drv *d, uint16_t slot, uint64_t tab, uint64_t hdr,
+			       uint64_t st, uint32_t type, uint64_t sector, uint64_t data,
+			       uint32_t len, bool data_w)
+{
+	uint8_t *h = drv_hva(d, hdr);
+	uint16_t n = 0;
+
+	memset(h, 0, 16);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+	*(uint8_t *)drv_hva(d, st) = 0xee;
+	drv_idesc(d, tab, n, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(n + 1));
+	n++;
+	if (len) {
+		drv_idesc(d, tab, n, data, len, VIRTQ_DESC_F_NEXT | (data_w ? VIRTQ_DESC_F_WRITE : 0),
+			  (uint16_t)(n + 1));
+		n++;
+	}
+	drv_idesc(d, tab, n, st, 1, VIRTQ_DESC_F_WRITE, 0);
+	n++;
+	drv_desc(d, slot, tab, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
+}
+
+/* drv_blk_req() on fresh header, status and table, published; the status byte's GPA. */
+static inline uint64_t drv_blk_post(struct drv *d, uint16_t slot, uint32_t type, uint64_t sector,
+				    uint64_t data, uint32_t len, bool data_w)
+{
+	uint64_t hdr = drv_alloc(d, 16, 16), st = drv_alloc(d, 1, 1), tab = drv_alloc(d, 48, 16);
+
+	drv_blk_req(d, slot, tab, hdr, st, type, sector, data, len, data_w);
+	drv_publish(d, slot);
+	return st;
+}
+
 /* The count an eventfd (irqfd) gathered since the last call, 0 if none. */
 static inline uint64_t drv_eventfd_take(int fd)
 {
@@ -150,7 +222,8 @@ static inline void drv_init_queue(struct drv *q, struct drv *d)
 	q->used = drv_alloc(d, 6 + 8ull * d->num, 4);
 }
 
-/* 3.1.1: reset, features, then queue i's rings from qs[i], DRIVER_OK. */
+/* The driver's set-up (virtio 1.2 3.1.1), as Linux does it:
+ * reset, features, then queue i's rings from qs[i], DRIVER_OK. */
 static inline void drv_bring_up_queues(struct drv *const *qs, unsigned n, struct virtio_mmio *t,
 				       uint64_t feat)
 {
