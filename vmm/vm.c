@@ -318,6 +318,12 @@ int vm_create(struct vm *vm)
 		pv_err(PV_INTERNAL, "%s", err);
 		return r;
 	}
+	/* The kernel and initrd are in guest RAM now: their copies on the heap
+	 * would stay resident for the VM's whole life for nothing. */
+	free(vm->kernel_img);
+	free(vm->initrd_img);
+	vm->kernel_img = vm->initrd_img = NULL;
+	vm->ki.setup_hdr = NULL;
 	return 0;
 }
 
