@@ -279,7 +279,7 @@ void disks_destroy(struct vm_disks *ds)
 
 #define MMIO_COUNTERS(X) \
 	X(reg_reads) X(reg_writes) X(bad_access) X(bad_writes) X(bus_notifies) \
-	X(isr_reads) X(acks) X(resets) X(features_refused) X(needs_reset)
+	X(isr_reads) X(acks) X(resets) X(features_refused) X(needs_reset) X(reset_waits)
 
 #define URING_COUNTERS(X) \
 	X(submits) X(sqes) X(cqes) X(short_io) X(eagain) X(bounces) X(errors) X(fsyncs) X(sq_full)
