@@ -32,6 +32,8 @@ static uint32_t get_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); retur
 static uint64_t get_le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
 static unsigned blk_queue_drain(struct blk_queue *bq);
+static void blk_queue_rearm(struct blk_queue *bq);
+static void blk_kick_fd(int fd);
 
 /* ---- completion ---------------------------------------------------- */
 
@@ -89,10 +91,16 @@ static void blk_req_io_done(struct blk_io *io, int res)
 		bq->st.bytes_written += io->len;
 	}
 	blk_req_finish(req, status);
-	/* A slot is free again: take what the ring still holds. */
+	/*
+	 * A slot is free again: what the ring still holds is taken by the
+	 * queue's own handler in the next pass of the loop, not here.  Drains
+	 * then only run from the queue's handlers, a bounded number per loop
+	 * iteration (the interrupt check relies on it, see blk_queue_drain);
+	 * draining here, once per completion of a batch, would not be.
+	 */
 	if (bq->throttled) {
 		bq->throttled = false;
-		blk_queue_drain(bq);
+		blk_queue_rearm(bq);
 	}
 	pthread_mutex_unlock(&b->t.lock);
 }
@@ -363,11 +371,43 @@ static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 }
 
 /*
- * Take every available request (lock held); returns how many.  Not
- * polled, it ends with notifications re-enabled and the ring re-checked, so
- * a buffer added meanwhile is not left without a kick.  Polled, it ends
- * with kicks still suppressed (refreshed for the EVENT_IDX index) and no
+ * Have the queue's handler look at the ring again in the next pass of the
+ * loop (lock held).  Polled, the next poll pass does (or, when polling
+ * stops first, blk_queue_on_poll_end's drain).  Not polled, a kick of our
+ * own: the eventfd stays readable until blk_queue_on_kick reads it, so the
+ * loop cannot sleep past it, whatever the driver's kicks are set to.
+ */
+static void blk_queue_rearm(struct blk_queue *bq)
+{
+	if (bq->polling)
+		return;
+	atomic_fetch_add(&bq->self_kicks, 1);
+	blk_kick_fd(bq->kick_fd);
+}
+
+/*
+ * Take the available requests (lock held); returns how many.  Not polled,
+ * it ends with notifications re-enabled and the ring re-checked, so a
+ * buffer added meanwhile is not left without a kick.  Polled, it ends with
+ * kicks still suppressed (refreshed for the EVENT_IDX index) and no
  * re-check: the next poll pass is the re-check.
+ *
+ * One call takes at most a queue size (vq->num) of requests.  A guest that
+ * refills the ring as fast as requests complete (GET_ID completes at once)
+ * would otherwise keep the IOThread here, holding the device lock, while
+ * its other queues, its io_uring completions and the vCPUs' register
+ * accesses wait.  What is left is taken in the next pass of the loop:
+ * polled, the next poll pass sees it; not polled, kicks are turned off
+ * (the queue is not idle, a kick would only cost the guest an exit) and
+ * blk_queue_rearm wakes the handler, whose drain ends as above.
+ *
+ * Slots, not the ring, can run out too (a guest with more chains in flight
+ * than a ring can hold, by reusing heads): the queue is throttled and takes
+ * nothing until a completion frees a slot (blk_req_io_done re-arms it).
+ * Either way a queue pushes at most a few drains' worth (a few vq->num)
+ * plus its in-flight requests' completions in one loop iteration, and
+ * blk_irq_flush checks the interrupt once per iteration: far fewer than
+ * the 65536 completions that would wrap virtq_should_notify's window.
  */
 static unsigned blk_queue_drain(struct blk_queue *bq)
 {
@@ -378,7 +418,7 @@ static unsigned blk_queue_drain(struct blk_queue *bq)
 	if (!virtio_mmio_live(&b->t) || !vq->ready)
 		return 0;
 	for (;;) {
-		while (bq->free) {
+		while (bq->free && got < vq->num) {
 			struct blk_req *req = bq->free;
 			int r = virtq_pop(vq, &req->elem);
 			if (r < 0) {
@@ -405,6 +445,12 @@ static unsigned blk_queue_drain(struct blk_queue *bq)
 		}
 		if (bq->polling) {
 			virtq_set_notification(vq, false);
+			break;
+		}
+		if (got >= vq->num && virtq_has_avail(vq)) {
+			/* The budget is spent and the ring is not empty. */
+			virtq_set_notification(vq, false);
+			blk_queue_rearm(bq);
 			break;
 		}
 		if (!virtq_set_notification(vq, true))
@@ -450,19 +496,23 @@ static bool blk_queue_on_poll(void *opaque)
 {
 	struct blk_queue *bq = opaque;
 	struct blk *b = bq->blk;
-	bool work;
+	unsigned got = 0;
 
 	/* Under the lock even to peek: a reset on a vCPU thread rewrites the
 	 * queue (ring pointers included) under it.  Uncontended, it costs tens
 	 * of ns per pass, and idle queues leave the poll set anyway. */
 	pthread_mutex_lock(&b->t.lock);
-	work = virtio_mmio_live(&b->t) && virtq_has_avail(&b->vqs[bq->index]);
-	if (work) {
+	/*
+	 * Throttled (no free slot), a full ring is work we cannot do: reporting
+	 * it would make every pass "progress" and the loop would spin without
+	 * ever blocking.  A completion frees a slot and re-arms the queue.
+	 */
+	if (virtio_mmio_live(&b->t) && bq->free && virtq_has_avail(&b->vqs[bq->index])) {
 		BLK_STAT(bq, poll_drains);
-		blk_queue_drain(bq);
+		got = blk_queue_drain(bq);
 	}
 	pthread_mutex_unlock(&b->t.lock);
-	return work;
+	return got > 0;
 }
 
 /* The IOThread starts polling this queue: the driver need not kick (seed 002). */
@@ -488,7 +538,9 @@ static void blk_queue_on_poll_begin(void *opaque)
  *     barrier pairs with the driver's virtio_mb() between its avail.idx
  *     store and its read of avail_event / used.flags).
  * A buffer published after (1) either is seen by (2), or its driver saw
- * kicks enabled and kicks, which wakes the sleep.  Nothing is stranded.
+ * kicks enabled and kicks, which wakes the sleep.  When (2) stops at its
+ * budget with the ring not empty, it kicks the eventfd itself
+ * (blk_queue_rearm), which also wakes the sleep.  Nothing is stranded.
  */
 static bool blk_queue_on_poll_end(void *opaque)
 {

@@ -96,6 +96,33 @@ static struct virtq *cur_vq(struct virtio_mmio *t)
 	return t->queue_sel < t->nr_queues ? &t->vqs[t->queue_sel] : NULL;
 }
 
+/*
+ * The device's reset waits for in-flight I/O on t->cond, which releases
+ * the lock, so another vCPU can reach the registers in the middle of it.
+ * Such an access waits here until the reset has finished (lock held).
+ *
+ * Waiting, rather than refusing the access: the other vCPU cannot tell a
+ * reset in progress from a finished one (Status already reads 0), and a
+ * driver considers its reset complete when Status reads 0 (virtio 1.2
+ * 2.4.2) and then programs the device.  Refused, those writes would be
+ * lost; let through, Status=DRIVER_OK would re-activate the old rings with
+ * the old features, and QueueReady=0 would unmap a ring, while requests are
+ * still in flight.  Waiting makes the reset atomic to every other access:
+ * a read of Status returns 0 only once no request can still write guest
+ * memory (2.4.1), and a write applies to the freshly reset device, under
+ * its usual rules (no queue set-up or DRIVER_OK before FEATURES_OK).  The
+ * wait is as long as the resetting vCPU's own, the time the backend takes
+ * to finish what is in flight.
+ */
+static void vm_wait_reset(struct virtio_mmio *t)
+{
+	if (!t->resetting)
+		return;
+	STAT_INC(t->st.reset_waits);
+	while (t->resetting)
+		pthread_cond_wait(&t->cond, &t->lock);
+}
+
 static void vm_reset(struct virtio_mmio *t)
 {
 	STAT_INC(t->st.resets);
@@ -103,6 +130,7 @@ static void vm_reset(struct virtio_mmio *t)
 	 * completions.  Then the device quiesces: no request may complete
 	 * into a ring the driver is about to reuse. */
 	atomic_store(&t->status, 0);
+	t->resetting = true;
 	if (t->ops->reset)
 		t->ops->reset(t->dev);
 	for (unsigned i = 0; i < t->nr_queues; i++) {
@@ -113,6 +141,8 @@ static void vm_reset(struct virtio_mmio *t)
 	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
 	atomic_store(&t->isr, 0);
 	atomic_store(&t->status, 0);
+	t->resetting = false;
+	pthread_cond_broadcast(&t->cond);
 }
 
 static bool vm_features_ok(struct virtio_mmio *t)
@@ -328,6 +358,7 @@ static void vm_bus_read(void *opaque, uint64_t off, void *data, unsigned len)
 			return;
 		}
 		pthread_mutex_lock(&t->lock);
+		vm_wait_reset(t);
 		t->ops->config_read(t->dev, (uint32_t)c, data, len);
 		pthread_mutex_unlock(&t->lock);
 		return;
@@ -344,6 +375,7 @@ static void vm_bus_read(void *opaque, uint64_t off, void *data, unsigned len)
 		v = atomic_load(&t->isr);
 	} else {
 		pthread_mutex_lock(&t->lock);
+		vm_wait_reset(t);
 		v = vm_read_reg(t, (uint32_t)off);
 		pthread_mutex_unlock(&t->lock);
 	}
@@ -363,6 +395,7 @@ static void vm_bus_write(void *opaque, uint64_t off, const void *data, unsigned 
 			return;
 		}
 		pthread_mutex_lock(&t->lock);
+		vm_wait_reset(t);
 		t->ops->config_write(t->dev, (uint32_t)c, data, len);
 		pthread_mutex_unlock(&t->lock);
 		return;
@@ -389,6 +422,7 @@ static void vm_bus_write(void *opaque, uint64_t off, const void *data, unsigned 
 		break;
 	}
 	pthread_mutex_lock(&t->lock);
+	vm_wait_reset(t);
 	vm_write_reg(t, (uint32_t)off, v);
 	pthread_mutex_unlock(&t->lock);
 }

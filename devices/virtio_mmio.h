@@ -17,7 +17,10 @@
  *
  * Queue configuration only changes while DRIVER_OK is clear (and reset
  * quiesces the device first), so the IOThread never sees a queue change
- * under it.
+ * under it.  A reset waits for in-flight I/O with the lock released;
+ * meanwhile every other register and config access (another vCPU's) waits
+ * for the reset to finish, so no access sees or changes a half-reset
+ * device (vm_reset).
  */
 #ifndef POLLVM_DEVICES_VIRTIO_MMIO_H
 #define POLLVM_DEVICES_VIRTIO_MMIO_H
@@ -111,11 +114,13 @@ struct virtio_mmio_stats {
 	uint64_t resets;
 	uint64_t features_refused;  /* FEATURES_OK not granted */
 	uint64_t needs_reset;       /* DEVICE_NEEDS_RESET raised */
+	uint64_t reset_waits;       /* accesses that waited for another vCPU's reset to finish */
 };
 
 struct virtio_mmio {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;        /* device's quiesce wait (reset) */
+	pthread_cond_t cond;        /* device's quiesce wait (reset), and the end of a reset */
+	bool resetting;             /* a reset waits for the device to quiesce (lock) */
 	const struct virtio_dev_ops *ops;
 	void *dev;
 	const char *name;

@@ -283,6 +283,8 @@ bool virtq_should_notify(struct virtq *q)
 	if (!q->event_idx) {
 		notify = !(ld16(&q->avail[AVAIL_FLAGS]) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	} else {
+		/* new_idx - old is the batch: below 65536 by the caller's
+		 * contract (virtq.h, signalled_used), so it cannot wrap. */
 		uint16_t old = q->signalled_used, new_idx = q->used_idx;
 		bool valid = q->signalled_used_valid;
 

@@ -111,7 +111,15 @@ struct virtq {
 	uint16_t last_avail_idx;     /* next avail entry to consume */
 	uint16_t shadow_avail_idx;   /* avail.idx as last read */
 	uint16_t used_idx;           /* next used entry to fill (our copy of used.idx) */
-	uint16_t signalled_used;     /* used_idx when we last decided to notify */
+	/*
+	 * used_idx at the last virtq_should_notify().  2.7.10's test looks at
+	 * the entries pushed since then as a 16-bit distance, so the caller
+	 * must check before 65536 of them pile up: with more, the distance
+	 * wraps and a used_event inside them is missed (no interrupt, a hung
+	 * driver).  virtio-blk checks once per IOThread loop iteration and
+	 * pushes at most a few queue sizes in one (blk_queue_drain).
+	 */
+	uint16_t signalled_used;
 	bool signalled_used_valid;
 
 	struct virtq_stats st;
@@ -146,7 +154,8 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 /*
  * After one or more virtq_push(): does the driver want an interrupt?
  * Honours VRING_AVAIL_F_NO_INTERRUPT or, with EVENT_IDX, used_event.
- * Call once per batch: it remembers what it has signalled.
+ * Call once per batch of fewer than 65536 pushes: it remembers what it has
+ * signalled (signalled_used).
  */
 bool virtq_should_notify(struct virtq *q);
 

@@ -337,7 +337,7 @@ void disks_destroy(struct vm_disks *ds)
 
 #define MMIO_COUNTERS(X) \
 	X(reg_reads) X(reg_writes) X(bad_access) X(bad_writes) X(bus_notifies) \
-	X(isr_reads) X(acks) X(resets) X(features_refused) X(needs_reset)
+	X(isr_reads) X(acks) X(resets) X(features_refused) X(needs_reset) X(reset_waits)
 
 /* The ring's, and its block backends' (summed over the disks on it): one "io_uring" object. */
 #define URING_COUNTERS(X) \

@@ -53,7 +53,11 @@ struct evloop_handler {
 	int fd;
 	/* fd is readable (level-triggered): consume it, do the work. */
 	void (*on_fd)(void *opaque);
-	/* Optional: look for work without the fd, do it; true if any was done. */
+	/* Optional: look for work without the fd, do it; true if any was done.
+	 * Work it cannot do yet (waiting on another source) is no work: a
+	 * true return is progress, and the loop polls again at once instead of
+	 * blocking.  Work left undone on purpose (a bounded batch) is found by
+	 * the next call, or by on_poll_end's re-check. */
 	bool (*on_poll)(void *opaque);
 	/* Optional: polling starts: the source may stop notifying its fd. */
 	void (*on_poll_begin)(void *opaque);

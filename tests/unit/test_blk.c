@@ -33,6 +33,10 @@ struct fake_be {
 	unsigned n, submitted;
 	struct blk_io last;
 	int fail_submit;
+	/* Runs inside the device's drain, after each submit: a guest acting
+	 * on another vCPU at that very moment. */
+	void (*on_submit)(void *arg);
+	void *on_submit_arg;
 };
 
 static int fake_submit(void *be, struct blk_io *io)
@@ -43,6 +47,8 @@ static int fake_submit(void *be, struct blk_io *io)
 	f->pending[f->n++] = io;
 	f->last = *io;
 	f->submitted++;
+	if (f->on_submit)
+		f->on_submit(f->on_submit_arg);
 	return 0;
 }
 
@@ -724,23 +730,54 @@ static void test_reset_inflight(void **state)
 	assert_false(f->b.vqs[0].ready);
 }
 
-/* A hostile guest with more entries in flight than slots: throttled, not lost. */
-static void test_throttle(void **state)
+/* A request reused over and over: FLUSH in descriptors head (header) and head + 1 (status). */
+static void flush_chain(struct fx *f, uint16_t head)
 {
-	struct fx *f = *state;
 	uint64_t s = drv_alloc(&f->d, 1, 1), h = drv_alloc(&f->d, 16, 16);
 	put_hdr(f, h, VIRTIO_BLK_T_FLUSH, 0);
-	drv_desc(&f->d, 0, h, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, s, 1, VIRTQ_DESC_F_WRITE, 0);
-	/* Publish the same head over and over, 16 at a time, without waiting
-	 * (never more than NUM unconsumed: that would break the ring). */
+	drv_desc(&f->d, head, h, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
+	drv_desc(&f->d, (uint16_t)(head + 1), s, 1, VIRTQ_DESC_F_WRITE, 0);
+}
+
+/* GET_ID in descriptors head (header) and head + 1 (the 20-byte ID, then the status byte). */
+static void get_id_chain(struct fx *f, uint16_t head)
+{
+	uint64_t h = drv_alloc(&f->d, 16, 16), d = drv_alloc(&f->d, VIRTIO_BLK_ID_BYTES + 1, 1);
+	put_hdr(f, h, VIRTIO_BLK_T_GET_ID, 0);
+	drv_desc(&f->d, head, h, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
+	drv_desc(&f->d, (uint16_t)(head + 1), d, VIRTIO_BLK_ID_BYTES + 1, VIRTQ_DESC_F_WRITE, 0);
+}
+
+/*
+ * Take every request slot with FLUSHes the backend holds: head 0 published
+ * over and over, NUM at a time (never more than NUM unconsumed: that would
+ * break the ring), as a hostile guest can.  Returns how many were published.
+ */
+static unsigned fill_slots(struct fx *f)
+{
 	unsigned total = 0;
-	for (int round = 0; round < (VIRTQ_NUM_MAX / NUM) + 1; round++) {
+
+	flush_chain(f, 0);
+	for (int round = 0; round < VIRTQ_NUM_MAX / NUM; round++) {
 		for (int i = 0; i < NUM; i++)
 			drv_publish(&f->d, 0);
 		kick_and_run(f);
 		total += NUM;
 	}
+	assert_int_equal(f->be.n, VIRTQ_NUM_MAX);
+	return total;
+}
+
+/* A hostile guest with more entries in flight than slots: throttled, not lost. */
+static void test_throttle(void **state)
+{
+	struct fx *f = *state;
+	unsigned total = fill_slots(f);
+
+	for (int i = 0; i < NUM; i++)
+		drv_publish(&f->d, 0);
+	kick_and_run(f);
+	total += NUM;
 	assert_int_equal(f->be.submitted, VIRTQ_NUM_MAX);
 	assert_true(f->b.q[0].st.throttled >= 1);
 	while (f->be.n) {
@@ -749,6 +786,297 @@ static void test_throttle(void **state)
 	}
 	assert_int_equal(f->be.submitted, total);
 	assert_int_equal(drv_used_idx(&f->d), (uint16_t)total);
+}
+
+static void set_polling(struct fx *f)
+{
+	struct poll_params pp = { .max_ns = 64000 };
+
+	evloop_set_poll(&f->loop, &pp, false);
+	f->loop.policy.poll_ns = pp.max_ns;
+}
+
+/* One pass of the loop, allowed to poll (a wait ends the window: open it again). */
+static int run_polled(struct fx *f, int timeout_ms)
+{
+	f->loop.policy.poll_ns = 64000;
+	return evloop_run_once(&f->loop, timeout_ms);
+}
+
+/*
+ * Every slot busy and more in the ring: polling must not take the full
+ * ring for work it cannot do.  The loop polls its window, finds nothing it
+ * can do, and blocks; a completion frees a slot and the next pass takes the
+ * request that waited.
+ */
+static void test_throttle_blocks_polling(void **state)
+{
+	struct fx *f = *state;
+	unsigned total = fill_slots(f);
+	struct virtq *vq = &f->b.vqs[0];
+
+	for (int i = 0; i < 3; i++)
+		drv_publish(&f->d, 0);
+	total += 3;
+	assert_true(f->b.q[0].throttled);
+	set_polling(f);
+	for (int i = 0; i < 3; i++) {
+		uint64_t waits = f->loop.st.waits, misses = f->loop.st.poll_misses;
+		assert_int_equal(run_polled(f, 5), 0);
+		assert_int_equal(f->loop.st.poll_misses, misses + 1);
+		assert_int_equal(f->loop.st.waits, waits + 1);
+	}
+	assert_int_equal(f->loop.st.poll_hits, 0);
+	assert_int_equal(f->b.q[0].st.poll_drains, 0);
+	assert_int_equal(f->be.submitted, VIRTQ_NUM_MAX);
+	assert_int_equal((uint16_t)(f->d.avail_idx - vq->last_avail_idx), 3);
+
+	/* One completes: the next pass (polled) takes one waiting request. */
+	f->be.n--;
+	f->be.pending[f->be.n]->complete(f->be.pending[f->be.n], 0);
+	assert_true(run_polled(f, 5) >= 1);
+	assert_int_equal(f->b.q[0].st.poll_drains, 1);
+	assert_int_equal(f->be.submitted, VIRTQ_NUM_MAX + 1);
+	assert_int_equal(drv_used_idx(&f->d), 1);
+	assert_int_equal((uint16_t)(f->d.avail_idx - vq->last_avail_idx), 2);
+	assert_true(f->b.q[0].throttled);
+
+	/* Throttled again: blocking again. */
+	uint64_t waits = f->loop.st.waits;
+	assert_int_equal(run_polled(f, 5), 0);
+	assert_int_equal(f->loop.st.waits, waits + 1);
+
+	/* Everything completes, nothing is stranded. */
+	for (int i = 0; i < 10 && drv_used_idx(&f->d) != (uint16_t)total; i++) {
+		complete_all(f, 0);
+		run_polled(f, 5);
+	}
+	assert_int_equal(f->be.submitted, total);
+	assert_int_equal(drv_used_idx(&f->d), (uint16_t)total);
+	assert_int_equal(f->b.inflight, 0);
+}
+
+/*
+ * A guest that refills the ring while the device drains it (here, from
+ * inside the drain: each FLUSH's submit publishes the next NUM requests,
+ * GET_IDs that complete at once): one pass takes at most NUM, returns to
+ * the loop (the device lock free for register accesses and other queues)
+ * and the next pass takes the rest, polled or woken by a kick of its own.
+ */
+#define REFILL_ROUNDS 8
+
+struct refill {
+	struct fx *f;
+	unsigned rounds;
+};
+
+static void refill_publish(struct fx *f)
+{
+	for (int i = 0; i < NUM - 1; i++)
+		drv_publish(&f->d, 0);   /* GET_ID */
+	drv_publish(&f->d, 2);           /* FLUSH: held by the backend */
+}
+
+static void refill_on_submit(void *arg)
+{
+	struct refill *r = arg;
+
+	if (r->rounds < REFILL_ROUNDS) {
+		r->rounds++;
+		refill_publish(r->f);
+	}
+}
+
+static void drain_bounded(struct fx *f, bool polled)
+{
+	struct refill r = { .f = f };
+	const unsigned total = NUM * (REFILL_ROUNDS + 1);
+	struct blk_queue *bq = &f->b.q[0];
+	unsigned passes = 1;
+
+	get_id_chain(f, 0);
+	flush_chain(f, 2);
+	f->be.on_submit = refill_on_submit;
+	f->be.on_submit_arg = &r;
+	refill_publish(f);
+	kick_and_run(f);
+	/* Back from the first pass with the guest's refill still in the ring. */
+	assert_int_equal(bq->st.requests, NUM);
+	assert_int_equal(r.rounds, 1);
+	assert_int_equal((uint16_t)(f->d.avail_idx - f->b.vqs[0].last_avail_idx), NUM);
+	/* Behind the driver: it need not kick. */
+	assert_int_equal(drv_used_flags(&f->d), VIRTQ_USED_F_NO_NOTIFY);
+	if (polled)
+		set_polling(f);
+	for (int i = 0; i < 4 * REFILL_ROUNDS && bq->st.requests < total; i++) {
+		uint64_t before = bq->st.requests;
+		if (polled)
+			run_polled(f, 1);
+		else
+			evloop_run_once(&f->loop, 0);
+		assert_true(bq->st.requests - before <= NUM);
+		passes++;
+	}
+	assert_int_equal(bq->st.requests, total);
+	assert_int_equal(bq->st.get_ids, total - REFILL_ROUNDS - 1);
+	assert_int_equal(bq->st.batch_max, NUM);
+	assert_true(passes >= REFILL_ROUNDS + 1);
+	/* The ring is empty: one more pass, not polled, turns kicks back on. */
+	evloop_run_once(&f->loop, 0);
+	assert_int_equal(drv_used_flags(&f->d), 0);
+	/* Our own wake-ups are not guest kicks. */
+	assert_int_equal(bq->st.kicks + bq->st.kicks_late, 1);
+	complete_all(f, 0);
+	assert_int_equal(drv_used_idx(&f->d), (uint16_t)total);
+	assert_int_equal(f->b.inflight, 0);
+	for (uint16_t i = 0; i < total; i++) {
+		uint32_t id, len;
+		assert_int_equal(drv_get_used(&f->d, &id, &len), 1);
+		assert_int_equal(len, id == 0 ? VIRTIO_BLK_ID_BYTES + 1 : 1);
+	}
+}
+
+static void test_drain_bounded_kicked(void **state) { drain_bounded(*state, false); }
+static void test_drain_bounded_polled(void **state) { drain_bounded(*state, true); }
+
+/*
+ * EVENT_IDX over several 16-bit wraps of the used index: batches of NUM
+ * completions (plus one short batch first, so that batches straddle the
+ * wrap), the driver's used_event inside, past or behind each batch.  An
+ * interrupt comes exactly when the batch covers used_event (2.7.10).
+ */
+static void test_irq_event_idx_wraps(void **state)
+{
+	struct fx *f = *state;
+	const unsigned rounds = 2 * 65536 / NUM + 64;
+	uint16_t used = 0;
+	unsigned sent = 0, wrap_batches = 0;
+
+	get_id_chain(f, 0);
+	for (int i = 0; i < 7; i++)
+		drv_publish(&f->d, 0);
+	kick_and_run(f);
+	assert_int_equal(irqs(f), 1);   /* the first check always notifies */
+	used = 7;
+	for (unsigned r = 0; r < rounds; r++) {
+		uint16_t ev;
+		bool want;
+		unsigned k = r / 4;
+		switch (r % 4) {
+		case 0: ev = (uint16_t)(used + k % NUM); want = true; break;      /* inside */
+		case 1: ev = (uint16_t)(used + NUM + k % 7); want = false; break; /* past */
+		case 2: ev = (uint16_t)(used - 1 - k % 5); want = false; break;   /* behind */
+		default: ev = (uint16_t)(used + NUM - 1); want = true; break;     /* the last one */
+		}
+		drv_set_used_event(&f->d, ev);
+		for (int i = 0; i < NUM; i++)
+			drv_publish(&f->d, 0);
+		kick_and_run(f);
+		if ((uint16_t)(used + NUM) < used)
+			wrap_batches++;
+		used = (uint16_t)(used + NUM);
+		assert_int_equal(drv_used_idx(&f->d), used);
+		assert_int_equal(irqs(f), want ? 1 : 0);
+		sent += want;
+	}
+	assert_int_equal(wrap_batches, 2);
+	assert_int_equal(f->b.q[0].st.irqs, sent + 1);
+	assert_int_equal(f->b.q[0].st.irqs_suppressed, rounds - sent);
+}
+
+/* Another vCPU's register writes while a reset waits for in-flight I/O. */
+struct vcpu_b {
+	struct fx *f;
+	uint64_t desc;
+};
+
+static void *vcpu_b_thread(void *arg)
+{
+	struct vcpu_b *v = arg;
+	struct fx *f = v->f;
+
+	/* The driver's set-up, as if it had seen the reset complete: this
+	 * first access waits until it has. */
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+				  VIRTIO_STATUS_DRIVER_OK);
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_NUM, 8);
+	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)v->desc);
+	wr(f, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)v->desc + 0x1000);
+	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)v->desc + 0x2000);
+	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+	return NULL;
+}
+
+static void test_reset_other_vcpu_waits(void **state)
+{
+	struct fx *f = *state;
+	struct vcpu_b v = { .f = f, .desc = drv_alloc(&f->d, 0x3000, 4096) };
+	pthread_t a, b;
+	struct rq r = mkreq(f, VIRTIO_BLK_T_IN, 0, 512, true);
+	uint64_t bad = f->b.t.st.bad_writes;
+
+	kick_and_run(f);
+	assert_int_equal(f->b.inflight, 1);
+	assert_int_equal(pthread_create(&a, NULL, reset_thread, f), 0);
+	/* The reset started under the lock; once we get the lock, it waits. */
+	while (__atomic_load_n(&f->b.t.st.resets, __ATOMIC_RELAXED) == 0)
+		usleep(100);
+	pthread_mutex_lock(&f->b.t.lock);
+	assert_true(f->b.t.resetting);
+	pthread_mutex_unlock(&f->b.t.lock);
+	/* A request the old rings still hold: nobody may take it now. */
+	struct rq s = mkreq(f, VIRTIO_BLK_T_IN, 8, 512, true);
+	assert_int_equal(pthread_create(&b, NULL, vcpu_b_thread, &v), 0);
+	for (int i = 0; i < 100000 && !__atomic_load_n(&f->b.t.st.reset_waits, __ATOMIC_RELAXED); i++)
+		usleep(100);
+	/* B waits; the IOThread runs on and finds the device not live.  (The
+	 * checks come after the threads are joined: a failed assert must not
+	 * leave them blocked.) */
+	uint64_t waits_mid = f->b.t.st.reset_waits, bad_mid = f->b.t.st.bad_writes;
+	kick_and_run(f);
+	unsigned submitted_mid = f->be.submitted;
+	complete_all(f, 0);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	assert_int_equal(waits_mid, 1);
+	assert_int_equal(bad_mid, bad);
+	assert_int_equal(submitted_mid, 1);
+
+	/* The reset finished before B's writes, which then met a reset device:
+	 * no features negotiated, so no FEATURES_OK, no DRIVER_OK, and no
+	 * queue set-up (bad writes: DRIVER_OK, QueueNum, six addresses, ready). */
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_DRIVER);
+	assert_false(virtio_mmio_live(&f->b.t));
+	assert_false(f->b.t.resetting);
+	assert_int_equal(f->b.t.st.features_refused, 1);
+	assert_int_equal(f->b.t.st.bad_writes, bad + 9);
+	assert_false(f->b.vqs[0].ready);
+	assert_int_equal(f->b.vqs[0].num, VIRTQ_NUM_MAX);
+	assert_int_equal(f->b.vqs[0].desc_gpa, 0);
+	assert_int_equal(f->b.vqs[0].avail_gpa, 0);
+	assert_int_equal(f->b.vqs[0].used_gpa, 0);
+	/* Nothing of the old rings was touched after the reset began. */
+	kick_and_run(f);
+	assert_int_equal(f->be.submitted, 1);
+	assert_int_equal(f->b.inflight, 0);
+	assert_int_equal(status_of(f, &r), 0xee);
+	assert_int_equal(status_of(f, &s), 0xee);
+	assert_int_equal(drv_used_idx(&f->d), 0);
+	/* And a proper reset and set-up bring it back. */
+	wr(f, VIRTIO_MMIO_STATUS, 0);
+	drv_free(&f->d);
+	drv_init(&f->d, NUM);
+	f->next_desc = 0;
+	bring_up(f, FEAT_ALL);
+	evloop_run_once(&f->loop, 0);
+	struct rq t = mkreq(f, VIRTIO_BLK_T_IN, 0, 512, true);
+	kick_and_run(f);
+	complete_all(f, 0);
+	assert_int_equal(status_of(f, &t), VIRTIO_BLK_S_OK);
 }
 
 /* ---- io_uring backend on real files ---------------------------------------------- */
@@ -1039,6 +1367,11 @@ int main(void)
 		T(test_bus_notify),
 		T(test_reset_inflight),
 		T(test_throttle),
+		T(test_throttle_blocks_polling),
+		T(test_drain_bounded_kicked),
+		T(test_drain_bounded_polled),
+		cmocka_unit_test_setup_teardown(test_irq_event_idx_wraps, setup_evidx, teardown),
+		T(test_reset_other_vcpu_waits),
 		cmocka_unit_test_setup_teardown(test_uring_ext4_direct, setup_uring_ext4, teardown_uring),
 		cmocka_unit_test_setup_teardown(test_uring_tmpfs_fallback, setup_uring_tmpfs, teardown_uring),
 		cmocka_unit_test_setup_teardown(test_uring_writeback, setup_uring_wb, teardown_uring),

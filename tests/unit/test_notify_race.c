@@ -7,7 +7,8 @@
  * (blk on an IOThread-style event loop, 64 us poll-max-ns) keeps
  * entering and leaving poll mode.  A request published in the instant the
  * device re-enables kicks must be seen by its re-check or get a kick: one
- * that is neither hangs the driver, and the test fails.
+ * that is neither hangs the driver, and the test fails.  Then a driver
+ * that re-posts GET_ID as fast as the device answers, polled and kicked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,41 +101,88 @@ static inline bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
-static void run_race(bool event_idx)
+/* The device on its own thread; interrupts off (the driver polls the used ring). */
+static struct fx *fx_start(bool event_idx, const struct poll_params *pp)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct blk_params p = { .capacity = 2048, .blk_size = 512, .writeback = true, .num_queues = 1 };
-	/* Windows from 4 to 64 us: gaps shorter than the window are polled,
-	 * longer ones end it (a miss), and a sleep longer than 64 us drops it
-	 * to 0 (then the next quick event grows it again). */
-	struct poll_params pp = { .max_ns = 64000, .grow = 2, .shrink = 0, .idle_ns = 0 };
 	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_FLUSH) |
 			(event_idx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0);
-	uint32_t rng = 12345;
 
 	drv_init(&f->d, NUM);
 	f->irqfd = eventfd(0, EFD_NONBLOCK);
 	f->kick = eventfd(0, EFD_NONBLOCK);
 	assert_int_equal(evloop_init(&f->loop), 0);
-	evloop_set_poll(&f->loop, &pp, false);
+	evloop_set_poll(&f->loop, pp, false);
 	f->be.l = &f->loop;
 	f->be.d = (struct evloop_defer){ .fn = be_complete, .opaque = &f->be };
 	assert_int_equal(blk_init(&f->b, "vda", &p, &f->d.mem, f->irqfd, &f->kick, &be_ops, &f->be), 0);
 	assert_int_equal(blk_attach(&f->b, &f->loop), 0);
 	bring_up(f, feat);
-	/* Interrupts off: the driver polls the used ring (as blkbench does). */
 	drv_set_avail_flags(&f->d, VIRTQ_AVAIL_F_NO_INTERRUPT);
 	drv_set_used_event(&f->d, 0x8000);
+	assert_int_equal(pthread_create(&f->dev, NULL, device_thread, f), 0);
+	return f;
+}
 
-	/* One FLUSH request in descriptors 0 (header) and 1 (status), reused. */
-	uint64_t hdr = drv_alloc(&f->d, 16, 16), st = drv_alloc(&f->d, 1, 1);
-	uint32_t type = VIRTIO_BLK_T_FLUSH;
+static void fx_stop(struct fx *f)
+{
+	atomic_store(&f->stop, true);
+	evloop_wake(&f->loop);
+	pthread_join(f->dev, NULL);
+}
+
+static void fx_free(struct fx *f)
+{
+	blk_destroy(&f->b);
+	evloop_destroy(&f->loop);
+	close(f->irqfd);
+	close(f->kick);
+	drv_free(&f->d);
+	free(f);
+}
+
+/* Put the request in descriptor head (header) and head + 1 (data and status). */
+static void put_chain(struct fx *f, uint16_t head, uint32_t type, uint32_t data_len)
+{
+	uint64_t hdr = drv_alloc(&f->d, 16, 16), st = drv_alloc(&f->d, data_len + 1, 1);
 	memset(drv_hva(&f->d, hdr), 0, 16);
 	memcpy(drv_hva(&f->d, hdr), &type, 4);
-	drv_desc(&f->d, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, st, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, head, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
+	drv_desc(&f->d, (uint16_t)(head + 1), st, data_len + 1, VIRTQ_DESC_F_WRITE, 0);
+}
 
-	assert_int_equal(pthread_create(&f->dev, NULL, device_thread, f), 0);
+/* Entries old..new_idx published: kick if the device asked, as
+ * virtqueue_kick_prepare_split() decides. */
+static void drv_kick_prepare(struct fx *f, bool event_idx, uint16_t old, uint16_t new_idx)
+{
+	/* virtio_mb(): pairs with the device's full barrier after it
+	 * re-enables kicks. */
+	atomic_thread_fence(memory_order_seq_cst);
+	bool kick = event_idx ? need_event(__atomic_load_n((uint16_t *)drv_hva(&f->d, f->d.used + 4 + 8ull * NUM),
+							 __ATOMIC_RELAXED), new_idx, old)
+			      : !(__atomic_load_n((uint16_t *)drv_hva(&f->d, f->d.used), __ATOMIC_RELAXED) &
+				  VIRTQ_USED_F_NO_NOTIFY);
+	if (kick) {
+		uint64_t one = 1;
+		assert_int_equal(write(f->kick, &one, 8), 8);
+		f->kicks_sent++;
+	} else {
+		f->kicks_skipped++;
+	}
+}
+
+static void run_race(bool event_idx)
+{
+	/* Windows from 4 to 64 us: gaps shorter than the window are polled,
+	 * longer ones end it (a miss), and a sleep longer than 64 us drops it
+	 * to 0 (then the next quick event grows it again). */
+	struct poll_params pp = { .max_ns = 64000, .grow = 2, .shrink = 0, .idle_ns = 0 };
+	struct fx *f = fx_start(event_idx, &pp);
+	uint32_t rng = 12345;
+
+	/* One FLUSH request in descriptors 0 (header) and 1 (status), reused. */
+	put_chain(f, 0, VIRTIO_BLK_T_FLUSH, 0);
 	for (unsigned i = 0; i < ITERS; i++) {
 		/* Vary the gap so that publishes land in every phase of the
 		 * device's loop: mid-window, at the window's end, asleep. */
@@ -146,20 +194,7 @@ static void run_race(bool event_idx)
 		*drv_avail16(&f->d, 2 + (old & (NUM - 1))) = 0;
 		/* virtio_wmb() then the avail.idx store (release). */
 		drv_set_avail_idx(&f->d, new_idx);
-		/* virtio_mb() in virtqueue_kick_prepare_split(): pairs with the
-		 * device's full barrier after it re-enables kicks. */
-		atomic_thread_fence(memory_order_seq_cst);
-		bool kick = event_idx ? need_event(__atomic_load_n((uint16_t *)drv_hva(&f->d, f->d.used + 4 + 8ull * NUM),
-									 __ATOMIC_RELAXED), new_idx, old)
-				      : !(__atomic_load_n((uint16_t *)drv_hva(&f->d, f->d.used), __ATOMIC_RELAXED) &
-					  VIRTQ_USED_F_NO_NOTIFY);
-		if (kick) {
-			uint64_t one = 1;
-			assert_int_equal(write(f->kick, &one, 8), 8);
-			f->kicks_sent++;
-		} else {
-			f->kicks_skipped++;
-		}
+		drv_kick_prepare(f, event_idx, old, new_idx);
 		/* Wait for the completion; 2 s is forever here. */
 		uint64_t deadline = now_ns() + 2000000000ull;
 		while (drv_used_idx(&f->d) != new_idx) {
@@ -172,9 +207,7 @@ static void run_race(bool event_idx)
 			break;
 		f->d.last_used = new_idx;
 	}
-	atomic_store(&f->stop, true);
-	evloop_wake(&f->loop);
-	pthread_join(f->dev, NULL);
+	fx_stop(f);
 
 	printf("race event_idx=%d: %u requests, kicks sent %llu, skipped %llu, poll starts %llu, "
 	       "stops %llu (re-check found work %llu), kicks drained late %llu, lost %llu\n",
@@ -192,23 +225,84 @@ static void run_race(bool event_idx)
 	 * with the driver active.  (How many kicks were skipped depends on
 	 * how busy the machine is: printed, not asserted.) */
 	assert_true(f->loop.st.poll_stops > ITERS / 20);
+	fx_free(f);
+}
 
-	blk_destroy(&f->b);
-	evloop_destroy(&f->loop);
-	close(f->irqfd);
-	close(f->kick);
-	drv_free(&f->d);
-	free(f);
+/*
+ * A guest that re-posts GET_ID (answered at once, no backend) as fast as
+ * the device answers: the driver keeps NUM outstanding and kicks as Linux
+ * would, for more than 65536 requests (the indices wrap).  Every request
+ * is answered, and no drain takes more than a queue size: the IOThread
+ * goes back to its loop, the device lock free, between them, and finds the
+ * rest by polling or by waking itself (the driver's kicks are off then).
+ */
+#define FLOOD 70000u
+
+static void run_get_id_flood(bool event_idx, bool polled)
+{
+	struct poll_params pp = { .max_ns = polled ? 64000 : 0, .grow = 2 };
+	struct fx *f = fx_start(event_idx, &pp);
+	uint32_t posted = 0, answered = 0;
+
+	/* Header, then the ID and status byte spread over the other NUM - 1
+	 * descriptors: a request that costs the device a whole chain's walk,
+	 * so that the driver refills while the device drains. */
+	uint64_t hdr = drv_alloc(&f->d, 16, 16), buf = drv_alloc(&f->d, 2 * (NUM - 1), 1);
+	uint32_t type = VIRTIO_BLK_T_GET_ID;
+	memset(drv_hva(&f->d, hdr), 0, 16);
+	memcpy(drv_hva(&f->d, hdr), &type, 4);
+	drv_desc(&f->d, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
+	for (uint16_t i = 1; i < NUM; i++)
+		drv_desc(&f->d, i, buf + 2u * (i - 1), 2,
+			 VIRTQ_DESC_F_WRITE | (i + 1 < NUM ? VIRTQ_DESC_F_NEXT : 0), (uint16_t)(i + 1));
+	while (answered < FLOOD) {
+		uint16_t old = f->d.avail_idx;
+		while (posted < FLOOD && posted - answered < NUM) {
+			drv_publish(&f->d, 0);
+			posted++;
+		}
+		if (f->d.avail_idx != old)
+			drv_kick_prepare(f, event_idx, old, f->d.avail_idx);
+		uint64_t deadline = now_ns() + 2000000000ull;
+		while (drv_used_idx(&f->d) == (uint16_t)answered) {
+			if (now_ns() > deadline) {
+				f->lost++;
+				break;
+			}
+		}
+		if (f->lost)
+			break;
+		answered += (uint16_t)(drv_used_idx(&f->d) - (uint16_t)answered);
+	}
+	fx_stop(f);
+
+	const struct blk_queue_stats *st = &f->b.q[0].st;
+	printf("get_id flood event_idx=%d polled=%d: %u requests in %llu drains (largest %llu), "
+	       "kicks sent %llu, skipped %llu, guest kicks seen %llu, lost %llu\n",
+	       event_idx, polled, FLOOD, (unsigned long long)st->batches, (unsigned long long)st->batch_max,
+	       (unsigned long long)f->kicks_sent, (unsigned long long)f->kicks_skipped,
+	       (unsigned long long)(st->kicks + st->kicks_late), (unsigned long long)f->lost);
+	assert_int_equal(f->lost, 0);
+	assert_int_equal(st->requests, FLOOD);
+	assert_int_equal(st->get_ids, FLOOD);
+	assert_true(st->batch_max <= NUM);
+	assert_true(st->batches >= FLOOD / NUM);
+	assert_int_equal(st->err_ring, 0);
+	fx_free(f);
 }
 
 static void test_race_flags(void **state) { (void)state; run_race(false); }
 static void test_race_event_idx(void **state) { (void)state; run_race(true); }
+static void test_get_id_flood_kicked(void **state) { (void)state; run_get_id_flood(true, false); }
+static void test_get_id_flood_polled(void **state) { (void)state; run_get_id_flood(false, true); }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_race_flags),
 		cmocka_unit_test(test_race_event_idx),
+		cmocka_unit_test(test_get_id_flood_kicked),
+		cmocka_unit_test(test_get_id_flood_polled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -19,6 +20,9 @@
 struct fake_dev {
 	unsigned activates, resets, notifies, last_notify;
 	uint8_t cfg[8];
+	/* Reset waits, as a device with requests in flight does, while hold is set. */
+	struct virtio_mmio *t;
+	bool hold;
 };
 
 struct fx {
@@ -43,7 +47,14 @@ static void fd_config_write(void *dev, uint32_t off, const void *data, unsigned 
 
 static void fd_notify(void *dev, unsigned q) { struct fake_dev *f = dev; f->notifies++; f->last_notify = q; }
 static void fd_activate(void *dev) { ((struct fake_dev *)dev)->activates++; }
-static void fd_reset(void *dev) { ((struct fake_dev *)dev)->resets++; }
+static void fd_reset(void *dev)
+{
+	struct fake_dev *f = dev;
+
+	f->resets++;
+	while (f->hold)
+		pthread_cond_wait(&f->t->cond, &f->t->lock);
+}
 
 static const struct virtio_dev_ops fake_ops = {
 	.config_read = fd_config_read,
@@ -63,6 +74,7 @@ static int setup(void **state)
 	if (virtio_mmio_init(&f->t, "test", 2, DEV_FEATURES, &fake_ops, &f->dev, f->vqs, 2,
 			     sizeof(f->dev.cfg), &f->d.mem, f->irqfd))
 		return -1;
+	f->dev.t = &f->t;
 	*state = f;
 	return 0;
 }
@@ -349,6 +361,73 @@ static void test_reset_drops_state(void **state)
 	assert_int_equal(f->dev.activates, 2);
 }
 
+static void *reset_thread(void *arg)
+{
+	wr(arg, VIRTIO_MMIO_STATUS, 0);
+	return NULL;
+}
+
+/* What another vCPU's reads see while a reset waits for the device. */
+struct reader {
+	struct fx *f;
+	uint8_t cfg;
+	bool ready_after;
+	uint32_t status;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+
+	virtio_mmio_bus_ops.read(&r->f->t, VIRTIO_MMIO_CONFIG, &r->cfg, 1);
+	r->ready_after = r->f->vqs[0].ready;
+	r->status = rd(r->f, VIRTIO_MMIO_STATUS);
+	return NULL;
+}
+
+/*
+ * A reset that waits for the device releases the lock meanwhile: another
+ * vCPU's register and config accesses wait until it has finished, so a
+ * Status of 0 is only ever read from a device that is done (2.4.2).
+ */
+static void test_reset_waited_for(void **state)
+{
+	struct fx *f = *state;
+	struct reader r = { .f = f };
+	pthread_t a, b;
+
+	bring_up(f);
+	f->dev.hold = true;
+	assert_int_equal(pthread_create(&a, NULL, reset_thread, f), 0);
+	while (__atomic_load_n(&f->t.st.resets, __ATOMIC_RELAXED) == 0)
+		usleep(100);
+	/* The reset holds the lock until its device waits. */
+	pthread_mutex_lock(&f->t.lock);
+	bool resetting = f->t.resetting;
+	pthread_mutex_unlock(&f->t.lock);
+	assert_int_equal(pthread_create(&b, NULL, reader_thread, &r), 0);
+	for (int i = 0; i < 100000 && !__atomic_load_n(&f->t.st.reset_waits, __ATOMIC_RELAXED); i++)
+		usleep(100);
+	uint64_t waits_mid = f->t.st.reset_waits;
+	pthread_mutex_lock(&f->t.lock);
+	f->dev.hold = false;
+	pthread_cond_broadcast(&f->t.cond);
+	pthread_mutex_unlock(&f->t.lock);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	assert_true(resetting);
+	assert_int_equal(waits_mid, 1);
+	assert_int_equal(f->t.st.reset_waits, 1);
+	assert_false(r.ready_after);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.cfg, 0x10);
+	assert_false(f->t.resetting);
+	assert_int_equal(f->dev.resets, 1);
+	/* Nothing waits once it is over. */
+	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(f->t.st.reset_waits, 1);
+}
+
 static void test_interrupt_status_ack(void **state)
 {
 	struct fx *f = *state;
@@ -463,6 +542,7 @@ int main(void)
 		T(test_status_rules),
 		T(test_status_undefined_bits),
 		T(test_reset_drops_state),
+		T(test_reset_waited_for),
 		T(test_interrupt_status_ack),
 		T(test_bad_access_width),
 		T(test_config_space),
