@@ -63,6 +63,13 @@ static void blk_req_finish(struct blk_req *req, uint8_t status)
 		virtq_push(&b->vqs[bq->index], req->elem.head,
 			   status == VIRTIO_BLK_S_OK ? req->used_len : 1);
 		bq->pushed++;
+		uint64_t t = lat_now();
+		if (req->t_submit) {
+			lat_hist_add(&bq->lat.to_backend, req->t_avail, req->t_submit);
+			lat_hist_add(&bq->lat.in_backend, req->t_submit, req->t_done);
+			lat_hist_add(&bq->lat.to_used, req->t_done, t);
+		}
+		lat_hist_add(&bq->lat.total, req->t_avail, t);
 		if (bq->loop)
 			evloop_defer(bq->loop, &bq->irq_owner->irq_defer);
 	}
@@ -76,6 +83,7 @@ static void blk_req_io_done(struct blk_io *io, int res)
 	struct blk *b = bq->blk;
 	uint8_t status = VIRTIO_BLK_S_OK;
 
+	req->t_done = lat_now();
 	pthread_mutex_lock(&b->t.lock);
 	if (res < 0) {
 		if (res == -EOPNOTSUPP && (io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES)) {
@@ -222,7 +230,10 @@ static void blk_req_submit(struct blk_req *req)
 	struct blk *b = bq->blk;
 
 	req->io.complete = blk_req_io_done;
+	req->io.backend = req->backend;
+	req->t_submit = lat_now();
 	if (b->be_ops->submit(bq->be, &req->io) < 0) {
+		req->t_submit = 0;
 		BLK_STAT(bq, err_io);
 		blk_req_finish(req, VIRTIO_BLK_S_IOERR);
 	}
@@ -432,6 +443,8 @@ static unsigned blk_queue_drain(struct blk_queue *bq)
 			bq->inflight++;
 			b->inflight++;
 			got++;
+			req->t_avail = lat_now();
+			req->t_submit = 0;
 			blk_req_start(bq, req);
 			if (!virtio_mmio_live(&b->t))
 				goto out;

@@ -19,6 +19,7 @@
 #include "virtio_mmio.h"
 #include "virtq.h"
 #include "../vmm/evloop.h"
+#include "../vmm/lat_hist.h"
 
 #define VIRTIO_ID_BLOCK 2  /* 5 "Device Types" */
 
@@ -82,8 +83,11 @@ struct blk_io {
 	bool unmap;                    /* WRITE_ZEROES may deallocate */
 	/* res: 0 when the whole operation succeeded, else -errno. */
 	void (*complete)(struct blk_io *io, int res);
-	/* The backend's own, from submit() to complete(). */
-	_Alignas(16) unsigned char backend[BLK_IO_BACKEND_BYTES];
+	/* BLK_IO_BACKEND_BYTES (16-byte aligned) the backend may use from
+	 * submit() to complete(); the caller provides them.  (Not inline: a
+	 * request is described with a compound literal, which would zero
+	 * them every time.) */
+	void *backend;
 };
 
 struct blk_backend_ops {
@@ -126,8 +130,22 @@ struct blk_req {
 	uint32_t used_len;           /* bytes written to device-writable buffers */
 	uint32_t type;
 	struct blk_req *next_free;
+	_Alignas(16) unsigned char backend[BLK_IO_BACKEND_BYTES];  /* io.backend */
+	/* TSC stamps: popped, handed to the backend (0: never), backend done */
+	uint64_t t_avail, t_submit, t_done;
 	struct virtq_elem elem;
 	struct iovec iov[VIRTQ_SEG_MAX];
+};
+
+/*
+ * Where a request's time goes, per queue: popped from the avail ring ->
+ * handed to the backend (parsing; for a bounced request also the wait for
+ * the end of the batch) -> the backend completed it (io_uring, and chunks
+ * and RMW for bounced ones) -> its used entry published.  Requests the
+ * device answers itself (errors, GET_ID) count in total only.
+ */
+struct blk_queue_lat {
+	struct lat_hist to_backend, in_backend, to_used, total;
 };
 
 struct blk_queue {
@@ -154,6 +172,7 @@ struct blk_queue {
 	struct evloop_timer irq_timer;
 	_Atomic unsigned self_kicks; /* kick_fd writes of our own (activation), not the guest's */
 	struct blk_queue_stats st;
+	struct blk_queue_lat lat;
 };
 
 struct blk_params {

@@ -22,6 +22,7 @@ static bool debug_ignore_flush;
 
 /* A request's state in the backend, inside its blk_io (BLK_IO_BACKEND_BYTES). */
 struct blk_uio {
+	struct blk_io *io;
 	struct uring_op op;        /* the SQE in flight */
 	struct uring_call call;    /* start on the ring's thread */
 	struct chunk_wait cw;      /* waiting for a bounce chunk */
@@ -41,6 +42,7 @@ struct blk_uio {
 	uint32_t xfer_len, xfer_done; /* ... and how much of it is done */
 };
 _Static_assert(sizeof(struct blk_uio) <= BLK_IO_BACKEND_BYTES, "blk_io backend space");
+_Static_assert(_Alignof(struct blk_uio) <= 16, "blk_io backend alignment");
 
 /* blk_uio.flags: the WRITE_ZEROES fallback to hole punching was taken. */
 #define IOF_ZERO_BY_PUNCH 1u
@@ -57,8 +59,8 @@ enum {
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
-static struct blk_uio *uio_of(struct blk_io *io) { return (struct blk_uio *)io->backend; }
-static struct blk_io *io_of(struct blk_uio *x) { return container_of(x, struct blk_io, backend); }
+static struct blk_uio *uio_of(struct blk_io *io) { return io->backend; }
+static struct blk_io *io_of(struct blk_uio *x) { return x->io; }
 
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
@@ -352,14 +354,21 @@ static int blk_uring_submit(void *be, struct blk_io *io)
 	struct blk_file *f = bu->file;
 	struct blk_uio *x = uio_of(io);
 
-	memset(x, 0, sizeof(*x));
+	/* Only what this request reads before writing it (the rest is set
+	 * by the step that uses it): this runs for every request. */
+	x->io = io;
 	x->bu = bu;
-	x->op = (struct uring_op){ .prep = uio_prep, .done = uio_done };
-	x->call = (struct uring_call){ .fn = uio_start };
-	x->cw = (struct chunk_wait){ .got = uio_got_chunk };
+	x->op.prep = uio_prep;
+	x->op.done = uio_done;
+	x->call.fn = uio_start;
+	x->cw.got = uio_got_chunk;
+	x->ser.state = 0;
 	x->iov = io->iov;
 	x->iovcnt = io->iovcnt;
 	x->stage = ST_DIRECT;
+	x->flags = 0;
+	x->done = 0;
+	x->bounce = NULL;
 	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !f->null &&
 	    !blk_uring_can_fallocate(bu->ring))
 		return -EOPNOTSUPP;

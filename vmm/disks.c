@@ -401,8 +401,34 @@ static void ring_print(FILE *f, const struct vm_disk *d, unsigned q)
 		r.notify_enabled ? "on" : "off", (unsigned)atomic_load(&d->blk.t.isr));
 }
 
+/* The histograms of a queue, by stage (struct blk_queue_lat). */
+#define BLK_LAT_STAGES(X) X(to_backend) X(in_backend) X(to_used) X(total)
+
+/* A quantile's upper bound in microseconds. */
+static double lat_us(const struct lat_hist *h, double q, double hz)
+{
+	return (double)lat_hist_quantile(h, q) * 1e6 / hz;
+}
+
+/* One line per queue that served requests: p50 and p99 of each stage. */
+static void lat_print(FILE *f, const struct vm_disk *d, unsigned q, double hz)
+{
+	const struct blk_queue_lat *l = &d->blk.q[q].lat;
+
+	if (!lat_hist_count(&l->total))
+		return;
+	fprintf(f, "pollvm: stats %s q%u latency (us, p50/p99 at most):", d->name, q);
+#define LAT_PRINT(stage) fprintf(f, " " #stage "=%.1f/%.1f", lat_us(&l->stage, 0.5, hz), \
+				 lat_us(&l->stage, 0.99, hz));
+	BLK_LAT_STAGES(LAT_PRINT)
+#undef LAT_PRINT
+	fprintf(f, "\n");
+}
+
 void disks_stats_print(const struct vm_disks *ds, FILE *f)
 {
+	double hz = tsc_rate_hz();
+
 	for (unsigned i = 0; i < ds->nr; i++) {
 		const struct vm_disk *d = &ds->d[i];
 		struct blk_queue_stats s;
@@ -419,8 +445,10 @@ void disks_stats_print(const struct vm_disks *ds, FILE *f)
 			U(s.err_no_status + s.err_buf + s.err_header + s.err_len + s.err_range + s.err_ro +
 			  s.err_io + s.err_ring),
 			U(s.poll_windows), U(s.poll_drains), U(s.kicks_late), U(batch_max));
-		for (unsigned q = 0; q < d->blk.nr_queues; q++)
+		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
 			ring_print(f, d, q);
+			lat_print(f, d, q, hz);
+		}
 	}
 	for (unsigned i = 0; i < ds->nr_t; i++) {
 		const struct iothread *t = &ds->t[i];
@@ -444,6 +472,19 @@ void disks_stats_print(const struct vm_disks *ds, FILE *f)
 
 #define JSON_U64(name) fprintf(f, "%s\"" #name "\": %llu", sep, (unsigned long long)s->name), sep = ", ";
 
+static void json_hist(FILE *f, const char *name, const struct lat_hist *h)
+{
+	unsigned last = 0;
+
+	for (unsigned k = 0; k < LAT_HIST_BUCKETS; k++)
+		if (__atomic_load_n(&h->n[k], __ATOMIC_RELAXED))
+			last = k + 1;
+	fprintf(f, ", \"%s\": [", name);
+	for (unsigned k = 0; k < last; k++)
+		fprintf(f, "%s%llu", k ? ", " : "", U(__atomic_load_n(&h->n[k], __ATOMIC_RELAXED)));
+	fprintf(f, "]");
+}
+
 static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct virtq_stats *vs,
 		       const struct evloop_handler_stats *hs)
 {
@@ -460,6 +501,19 @@ static void json_queue(FILE *f, const struct blk_queue_stats *bs, const struct v
 		const struct virtq_stats *s = vs;
 		VIRTQ_COUNTERS(JSON_U64)
 	}
+}
+
+/*
+ * "latency": per stage, the log2 histogram (bucket k: [2^k, 2^(k+1)) TSC
+ * cycles, up to the last non-empty one) and the TSC rate to read it with.
+ */
+static void json_lat(FILE *f, const struct blk_queue_lat *l, double hz)
+{
+	fprintf(f, ",\n       \"latency\": {\"tsc_hz\": %.0f", hz);
+#define LAT_JSON(stage) json_hist(f, #stage, &l->stage);
+	BLK_LAT_STAGES(LAT_JSON)
+#undef LAT_JSON
+	fprintf(f, "}");
 }
 
 /* Where both sides stand (virtq_snapshot): what a stalled queue is waiting for. */
@@ -479,6 +533,8 @@ static void json_ring(FILE *f, const struct blk *b, unsigned q)
 
 void disks_stats_json(const struct vm_disks *ds, FILE *f)
 {
+	double hz = tsc_rate_hz();
+
 	fprintf(f, "  \"disks\": [");
 	for (unsigned i = 0; i < ds->nr; i++) {
 		const struct vm_disk *d = &ds->d[i];
@@ -501,6 +557,7 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 				d->tq[q] ? d->tq[q]->id : "");
 			json_queue(f, &d->blk.q[q].st, &d->blk.vqs[q].st, &d->blk.q[q].h.st);
 			json_ring(f, &d->blk, q);
+			json_lat(f, &d->blk.q[q].lat, hz);
 			fprintf(f, "}");
 		}
 		fprintf(f, "]}");

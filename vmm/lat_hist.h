@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <x86intrin.h>
 
-#define LAT_HIST_BUCKETS 40   /* 2^40 cycles: minutes at any TSC rate */
+#define LAT_HIST_BUCKETS 64   /* every uint64_t interval has its bucket */
 
 struct lat_hist {
 	uint64_t n[LAT_HIST_BUCKETS];
@@ -29,11 +29,12 @@ static inline uint64_t lat_now(void)
 /* Record the interval from t0 to t1 (TSC cycles; a TSC that went back counts as 0). */
 static inline void lat_hist_add(struct lat_hist *h, uint64_t t0, uint64_t t1)
 {
-	uint64_t d = t1 > t0 ? t1 - t0 : 0;
-	unsigned k = d > 1 ? 63u - (unsigned)__builtin_clzll(d) : 0;
+	uint64_t d = t1 - t0;
+	unsigned k = 63u - (unsigned)__builtin_clzll(d | 1);
 
-	if (k >= LAT_HIST_BUCKETS)
-		k = LAT_HIST_BUCKETS - 1;
+	if ((int64_t)d < 0)
+		k = 0;
+	/* One writer: a relaxed store is enough for readers to see whole counts. */
 	__atomic_store_n(&h->n[k], h->n[k] + 1, __ATOMIC_RELAXED);
 }
 
@@ -47,8 +48,8 @@ static inline uint64_t lat_hist_count(const struct lat_hist *h)
 }
 
 /*
- * The bucket holding the q-th quantile (0 < q <= 1) of the samples, as the
- * lower bound of that bucket in cycles; 0 when there are none.
+ * An upper bound of the q-th quantile (0 < q <= 1) of the samples: the
+ * upper end of the bucket that holds it, in cycles; 0 when there are none.
  */
 static inline uint64_t lat_hist_quantile(const struct lat_hist *h, double q)
 {
@@ -60,9 +61,9 @@ static inline uint64_t lat_hist_quantile(const struct lat_hist *h, double q)
 	for (unsigned k = 0; k < LAT_HIST_BUCKETS; k++) {
 		seen += __atomic_load_n(&h->n[k], __ATOMIC_RELAXED);
 		if (seen >= want)
-			return k ? 1ull << k : 0;
+			return 2ull << k;
 	}
-	return 1ull << (LAT_HIST_BUCKETS - 1);
+	return 2ull << (LAT_HIST_BUCKETS - 1);
 }
 
 /* Start measuring the TSC's rate (at start-up: the longer the baseline, the better). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pollvm: a small KVM VMM built around a fast virtio-blk path. */
 #include "config.h"
+#include "lat_hist.h"
 #include "dtb.h"
 #include "log.h"
 #include "sandbox.h"
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* The latency histograms' TSC rate is measured over the whole run. */
+	tsc_rate_start();
 
 	/* Each failure below was reported, with its class, where it was found
 	 * (log.h): bad input 2, pollvm's own failure 6. */

@@ -37,6 +37,7 @@
 
 struct op {
 	struct blk_io io;
+	_Alignas(16) unsigned char be[BLK_IO_BACKEND_BYTES];
 	struct iovec iov[4];
 	int res;
 	bool done;
@@ -131,6 +132,7 @@ static void op_submit(struct bx *b, struct op *o, enum blk_io_op op, uint64_t of
 	o->iov[0] = (struct iovec){ .iov_base = buf, .iov_len = len };
 	o->io = (struct blk_io){
 		.op = op, .offset = off, .len = len, .iov = o->iov, .iovcnt = 1, .complete = op_done,
+		.backend = o->be,
 	};
 	assert_int_equal(blk_uring_ops.submit(&b->bu, &o->io), 0);
 }
@@ -557,6 +559,10 @@ static void test_iothread_no_alloc(void **state)
 	assert_true(bu->st.bounce_waits > 0);
 	assert_true(bu->st.rmw > 0);
 	assert_true(bu->st.serial_waits > 0);
+	/* Every request in the latency histograms; all but GET_ID through the backend. */
+	assert_int_equal(lat_hist_count(&b->q[0].lat.total), slot);
+	assert_int_equal(lat_hist_count(&b->q[0].lat.in_backend), slot - 1);
+	assert_int_equal(lat_hist_count(&b->q[0].lat.to_used), slot - 1);
 	if (atomic_load(&watched_allocs))
 		fail_msg("the IOThread allocated %lu times while serving the guest",
 			 (unsigned long)atomic_load(&watched_allocs));
