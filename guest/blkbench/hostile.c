@@ -27,6 +27,7 @@
 #include "arch.h"
 #include "blkbench.h"
 #include "lib.h"
+#include "stats.h"
 #include "sys.h"
 
 #define ARENA_BYTES   (64u << 10)
@@ -546,6 +547,215 @@ static void hostile_cases(void)
 #undef CASE
 }
 
+/* ---- big_bounce: gigabytes of reads into one misaligned buffer ----------- */
+
+#define BIG_SECS  120          /* a round's reads unanswered this long: the device hung */
+#define BIG_SEG   (4u << 20)   /* segment size when the device states no smaller SIZE_MAX */
+#define BIG_GUARD 4096         /* canary bytes before and after the shared buffer */
+
+/*
+ * hostile=big_bounce (not part of "all"): big_reqs reads of big_len bytes
+ * from sector 0, posted together, each an indirect chain of as many
+ * segments as big_len needs (at most SIZE_MAX bytes each, at most SEG_MAX
+ * of them), and every segment of every read points at the same guest
+ * buffer, buf_offset bytes past a page boundary.  So a guest with a few
+ * MiB of RAM puts gigabytes in flight, all of it misaligned for O_DIRECT:
+ * the backend must serve them from bounded bounce memory.  big_rounds
+ * posts them again once all are answered (a backend whose memory use
+ * changes after the first round meets the second).  They are valid
+ * requests: each must complete OK, write nothing outside the buffer and
+ * leave only the disk's data in it (0xA5 over sectors 0..63, zeroes after,
+ * on a fresh image); then a misaligned write and read of sectors 0..63
+ * must still work.
+ */
+static struct {
+	uint32_t seg, nseg, per, wlen;  /* segment size and count, descriptors per read, bytes written */
+	struct virtio_blk_outhdr *hdr;
+	uint8_t *status;
+	struct vring_desc *tables;
+	uint8_t *area, *data;           /* guard + buf_offset + seg + guard; data = the shared buffer */
+	uint64_t area_len;
+} BB;
+
+static void big_setup(void)
+{
+	const struct bb_opts *o = H.o;
+	uint32_t seg = H.b->size_max && H.b->size_max < BIG_SEG ? H.b->size_max : BIG_SEG;
+	uint64_t nseg;
+
+	seg -= seg % 512;
+	if (!seg)
+		die(EXIT_SETUP, "big_bounce: the device's SIZE_MAX %u is below one sector", H.b->size_max);
+	nseg = (o->big_len + seg - 1) / seg;
+	if (!vdev_has(&H.b->v, VIRTIO_F_INDIRECT_DESC))
+		die(EXIT_SETUP, "big_bounce: the device does not offer INDIRECT_DESC");
+	/* 2.7.5.3.1: no chain longer than the queue; SEG_MAX bounds the data segments (5.2.4). */
+	if (nseg + 2 > H.q->num || (H.b->seg_max && nseg > H.b->seg_max))
+		die(EXIT_SETUP, "big_bounce: big_len=%lu needs %lu segments of %u bytes; the device takes %u "
+		    "(SEG_MAX) in a queue of %u", o->big_len, nseg, seg, H.b->seg_max, H.q->num);
+	if (o->big_len / 512 > H.b->sectors)
+		die(EXIT_SETUP, "big_bounce: big_len=%lu is more than the disk (%lu sectors)", o->big_len,
+		    H.b->sectors);
+	BB.seg = seg;
+	BB.nseg = (uint32_t)nseg;
+	BB.per = BB.nseg + 2;
+	BB.wlen = o->big_len < seg ? (uint32_t)o->big_len : seg;
+	BB.area_len = 2 * BIG_GUARD + o->buf_offset + seg;
+	BB.hdr = dma_alloc(sizeof(*BB.hdr) * o->big_reqs, 16);
+	BB.status = dma_alloc(o->big_reqs, 1);
+	BB.tables = dma_alloc(sizeof(struct vring_desc) * BB.per * o->big_reqs, 16);
+	BB.area = dma_alloc_raw(BB.area_len, 4096);
+	if (!BB.hdr || !BB.status || !BB.tables || !BB.area)
+		die(EXIT_SETUP, "big_bounce: out of guest memory for a %u-byte buffer", seg);
+	BB.data = BB.area + BIG_GUARD + o->buf_offset;
+}
+
+/* Post all the reads with one avail.idx store and a kick. */
+static void big_post(void)
+{
+	const struct bb_opts *o = H.o;
+
+	for (uint32_t i = 0; i < o->big_reqs; i++) {
+		struct vring_desc *t = BB.tables + (uint64_t)i * BB.per;
+
+		BB.hdr[i] = (struct virtio_blk_outhdr){ .type = VIRTIO_BLK_T_IN, .sector = 0 };
+		BB.status[i] = 0xff;
+		t[0] = (struct vring_desc){ A(&BB.hdr[i]), sizeof(BB.hdr[i]), VRING_DESC_F_NEXT, 1 };
+		for (uint32_t k = 0; k < BB.nseg; k++) {
+			uint64_t left = o->big_len - (uint64_t)k * BB.seg;
+			t[1 + k] = (struct vring_desc){ A(BB.data), left < BB.seg ? (uint32_t)left : BB.seg,
+							VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, (uint16_t)(2 + k) };
+		}
+		t[BB.per - 1] = (struct vring_desc){ A(&BB.status[i]), 1, VRING_DESC_F_WRITE, 0 };
+		H.q->desc[i] = (struct vring_desc){ A(t), 16 * BB.per, VRING_DESC_F_INDIRECT, 0 };
+		if (i + 1 < o->big_reqs)
+			vq_add(H.q, (uint16_t)i);
+	}
+	publish_head((uint16_t)(o->big_reqs - 1));
+	kick();
+}
+
+/* Every read of the round answered (or why not): r as case_end takes it, note set on a bad id. */
+static struct outcome big_wait(const char **note, char *note_buf, unsigned cap)
+{
+	uint32_t nreq = H.o->big_reqs, got = 0, seen = 0;   /* bit i: read i answered */
+	uint64_t tps = H.o->tsc_khz * 1000, t0 = rdtsc();
+	struct outcome r = { 0 };
+
+	while (got < nreq) {
+		if (READ_ONCE(H.q->used->idx) != H.q->last_used) {
+			virt_rmb();   /* as in wait_answer: used.idx, then the entry it covers */
+			struct vring_used_elem e = H.q->used->ring[H.q->last_used % H.q->num];
+			H.q->last_used++;
+			if (e.id >= nreq || (seen >> e.id) & 1) {
+				bb_snprintf(note_buf, cap, "the device returned id %u, not a read in flight", e.id);
+				*note = note_buf;
+				break;
+			}
+			seen |= 1u << e.id;
+			got++;
+			if (e.len > r.len)
+				r.len = e.len;
+			if (READ_ONCE(BB.status[e.id]) != 0 && !r.status)
+				r.status = READ_ONCE(BB.status[e.id]);
+			continue;
+		}
+		if (vdev_status(&H.b->v) & VIRTIO_STATUS_NEEDS_RESET) {
+			r.reset = true;
+			break;
+		}
+		if (rdtsc() - t0 > BIG_SECS * tps) {
+			bb_snprintf(note_buf, cap, "%u of %u reads unanswered after %u s", nreq - got, nreq, BIG_SECS);
+			*note = note_buf;
+			r.hung = true;
+			break;
+		}
+		for (int i = 0; i < 200; i++)
+			cpu_relax();
+	}
+	r.used = got == nreq;
+	return r;
+}
+
+/* Outside the written bytes: canaries.  Inside: segment 0 brings 0xa5
+ * below VALID_SECTORS, every other segment zeroes; whichever landed last,
+ * nothing else.  0, or why not in note_buf. */
+static const char *big_check_buffer(char *note_buf, unsigned cap)
+{
+	uint64_t start = BIG_GUARD + H.o->buf_offset;
+
+	for (uint64_t i = 0; i < BB.area_len; i++) {
+		uint8_t c = BB.area[i];
+		uint64_t k = i - start;
+
+		if (i < start || k >= BB.wlen) {
+			if (c != CANARY) {
+				bb_snprintf(note_buf, cap, "byte %ld from the buffer's start changed, outside the %u "
+					    "bytes the reads may write", (long)(i - start), BB.wlen);
+				return note_buf;
+			}
+		} else if (!(k < VALID_SECTORS * 512 ? c == VALID_BYTE || (c == 0 && BB.nseg > 1) : c == 0)) {
+			bb_snprintf(note_buf, cap, "buffer byte %lu is %#x, not the disk's data", (unsigned long)k, c);
+			return note_buf;
+		}
+	}
+	return 0;
+}
+
+static void big_bounce(void)
+{
+	const struct bb_opts *o = H.o;
+	static char note_buf[128];
+	const char *note = 0;
+	struct outcome r = { 0 };
+	char secs[24];
+
+	big_setup();
+	case_begin();
+	memset(BB.area, CANARY, BB.area_len);
+	H.head = 0;
+	H.wbytes = o->big_len + 1;   /* what one read may report in used.len */
+	for (uint32_t round = 1; round <= o->big_rounds; round++) {
+		uint64_t t0 = rdtsc();
+
+		big_post();
+		r = big_wait(&note, note_buf, sizeof(note_buf));
+		uprintf("blkbench-hostile: big_bounce: round %u of %u: %u reads of %lu bytes (%u segments of %u "
+			"bytes, all at one buffer %u bytes past a page) answered in %s s\n", round, o->big_rounds,
+			o->big_reqs, o->big_len, BB.nseg, BB.seg, o->buf_offset,
+			fmt_ratio(secs, sizeof(secs), ticks_to_ns(rdtsc() - t0, o->tsc_khz), 1000000000));
+		if (!note && r.used && !r.reset && !r.status)
+			note = big_check_buffer(note_buf, sizeof(note_buf));
+		if (note || !r.used || r.reset || r.status)
+			break;
+	}
+	r.id = H.head;
+	if (note && !r.status)
+		r.status = 0xfd;
+	case_end("big_bounce", EXP_OK, r, note);
+
+	/* The device still serves ordinary misaligned I/O: sectors 0..63 again. */
+	uint32_t n = VALID_SECTORS * 512 < BB.seg ? VALID_SECTORS * 512 : BB.seg;
+	case_begin();
+	memset(BB.data, VALID_BYTE, n);
+	chain3(VIRTIO_BLK_T_OUT, 0, A(BB.data), n, false);
+	run1("big_bounce_write_after", EXP_OK);
+	case_begin();
+	memset(BB.data, 0x11, n);
+	chain3(VIRTIO_BLK_T_IN, 0, A(BB.data), n, true);
+	publish_head(H.head);
+	kick();
+	r = wait_answer();
+	note = 0;
+	for (uint32_t i = 0; r.used && r.status == 0 && i < n; i++)
+		if (BB.data[i] != VALID_BYTE) {
+			note = "read back other data than was written";
+			r.status = 0xfd;
+			break;
+		}
+	case_end("big_bounce_read_after", EXP_OK, r, note);
+}
+
 unsigned hostile_run(const struct bb_opts *o, struct blkdev *b, const struct vdev *v, uint64_t base)
 {
 	static uint8_t *buf;
@@ -577,6 +787,8 @@ unsigned hostile_run(const struct bb_opts *o, struct blkdev *b, const struct vde
 		die(EXIT_IO, "hostile: the valid flush failed (status %u)", st);
 
 	hostile_cases();
+	if (!bb_strncmp(o->hostile, "big_bounce", sizeof(o->hostile)))
+		big_bounce();
 
 	/* Verify: 0..63 hold the pattern, 64..127 are untouched (zero). */
 	memset(buf, 0x11, 2 * len);

@@ -348,7 +348,11 @@ static void setup_slots(void)
 			struct vring_desc *d;
 
 			sl->dma = &dma[s];
-			sl->buf = dma_alloc_raw(bufsize, 4096);   /* page-aligned: O_DIRECT backends need no bounce */
+			/* Page-aligned, so O_DIRECT backends need no bounce, unless
+			 * buf_offset= moves it on to test exactly that. */
+			sl->buf = dma_alloc_raw((uint64_t)bufsize + o->buf_offset, 4096);
+			if (sl->buf)
+				sl->buf += o->buf_offset;
 			if (!sl->buf)
 				die(EXIT_SETUP, "out of guest memory for %u x %u-byte buffers",
 				    o->qd * E.b->nq, bufsize);
@@ -434,12 +438,12 @@ unsigned job_run(const struct bb_opts *o, struct blkdev *b)
 	}
 	setup_slots();
 
-	uprintf("blkbench: job rw=%s bs=%u qd=%u queues=%u %s%lu completion=%s region=%lu verify=%s%s indirect=%s\n",
+	uprintf("blkbench: job rw=%s bs=%u qd=%u queues=%u %s%lu completion=%s region=%lu verify=%s%s indirect=%s buf_offset=%u\n",
 		bb_rw_name(o->rw), o->bs, o->qd, b->nq, o->secs ? "secs=" : "ios=",
 		o->secs ? (unsigned long)o->secs : (unsigned long)o->ios,
 		o->completion == COMPLETION_IRQ ? "irq" : "poll", E.region, o->verify ? "on" : "off",
 		o->verify ? (o->prefill ? " prefill=on" : " prefill=off") : "",
-		E.indirect ? "on" : "off");
+		E.indirect ? "on" : "off", o->buf_offset);
 
 	/* Sleeping for interrupts, the watchdog still needs a clock reading now
 	 * and then: a periodic tick ends each sleep (a few per second). */

@@ -155,11 +155,16 @@ void user_main(uint64_t start_info)
 		sys_irq_route(d->base, d->irq);
 	vdev_driver_ok(&b.v);
 	blk_feature_names(&b, feats, sizeof(feats));
-	uprintf("blkbench: dev %u virtio-blk at %#lx irq %u: %lu sectors (%lu MiB), %u/%u queue(s) of %u, features %s\n",
-		o.dev, d->base, d->irq, b.sectors, b.sectors >> 11, b.nq, b.num_queues, b.q[0].num, feats);
+	uprintf("blkbench: dev %u virtio-blk at %#lx irq %u: %lu sectors (%lu MiB), %u/%u queue(s) of %u, features %s, "
+		"blk_size %u size_max %u seg_max %u\n", o.dev, d->base, d->irq, b.sectors, b.sectors >> 11, b.nq,
+		b.num_queues, b.q[0].num, feats, b.blk_size, b.size_max, b.seg_max);
 
-	if (o.hostile[0])
-		sys_exit(hostile_run(&o, &b, &v, d->base));
+	if (o.hostile[0]) {
+		unsigned st = hostile_run(&o, &b, &v, d->base);
+		if (o.idle_secs)
+			idle_run(&o);
+		sys_exit(st);
+	}
 	if (o.crash_sectors)
 		crash_run(&o, &b, &v);
 	int st = job_run(&o, &b);

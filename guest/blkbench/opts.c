@@ -145,6 +145,20 @@ static int one_opt(struct bb_opts *o, const char *k, size_t kn, const char *v, s
 	} else if (word_is(k, kn, "idle")) {
 		NUM(0, 86400, false);
 		o->idle_secs = (uint32_t)x;
+	} else if (word_is(k, kn, "buf_offset")) {
+		NUM(0, 4095, false);
+		o->buf_offset = (uint32_t)x;
+	} else if (word_is(k, kn, "big_reqs")) {
+		NUM(1, BB_MAX_BIG_REQS, false);
+		o->big_reqs = (uint32_t)x;
+	} else if (word_is(k, kn, "big_rounds")) {
+		NUM(1, 1000, false);
+		o->big_rounds = (uint32_t)x;
+	} else if (word_is(k, kn, "big_len")) {
+		NUM(512, BB_MAX_BIG_LEN, true);
+		if (x % 512)
+			FAIL("big_len=%.*s is not a multiple of 512", (int)vn, v);
+		o->big_len = x;
 	} else if (word_is(k, kn, "ios")) {
 		NUM(1, UINT64_MAX, true);
 		o->ios = x;
@@ -221,7 +235,8 @@ int bb_parse_opts(const char *s, struct bb_opts *o, char *err, size_t errlen)
 	*o = (struct bb_opts){
 		.rw = RW_RANDREAD, .bs = 4096, .qd = 1, .secs = 5, .queues = 1,
 		.prefill = true, .event_idx = true, .completion = COMPLETION_POLL, .seed = 0x626c6b62656e6368ull,
-		.rwmixread = 50,
+		.rwmixread = 50, .big_reqs = 3, .big_len = 1016ull << 20,
+		.big_rounds = 1,
 	};
 	if (err && errlen)
 		err[0] = 0;

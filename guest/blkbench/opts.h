@@ -17,6 +17,8 @@ enum bb_completion { COMPLETION_POLL, COMPLETION_IRQ };
 #define BB_MAX_QUEUES 16      /* pollvm's BLK_MAX_QUEUES */
 #define BB_MAX_QD     256     /* per queue; a queue never has more than 256 entries here */
 #define BB_MAX_BS     (4u << 20)
+#define BB_MAX_BIG_REQS 16
+#define BB_MAX_BIG_LEN  (2ull << 30)   /* used.len (le32) must hold the length + the status byte */
 
 /* One virtio_mmio.device=<size>@<base>:<irq>[:<id>] (Linux virtio_mmio.c vm_cmdline_set). */
 struct bb_mmio_dev {
@@ -43,6 +45,10 @@ struct bb_opts {
 	char hostile[32];         /* hostile=CASE|all: malformed chains (hostile.c); "" = off */
 	uint64_t crash_sectors;   /* crash=on: power-cut test over 2 x this many sectors; 0 = off */
 	uint32_t idle_secs;       /* after the job: leave the device alone this long, then exit */
+	uint32_t buf_offset;      /* data buffers start this many bytes past a page boundary */
+	uint32_t big_reqs;        /* hostile=big_bounce: reads posted at once */
+	uint64_t big_len;         /* hostile=big_bounce: bytes per read */
+	uint32_t big_rounds;      /* hostile=big_bounce: times the reads are posted, one round after another */
 	unsigned nr_devs;
 	struct bb_mmio_dev devs[BB_MAX_DEVS];
 };

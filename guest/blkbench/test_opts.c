@@ -97,6 +97,27 @@ int main(void)
 	CHECK(parse("idle=12 tsc_khz=1000") == 0 && o.idle_secs == 12);
 	bad("idle=86401 tsc_khz=1000", "idle=");
 	bad("idle=1k tsc_khz=1000", "idle=");
+	/* buf_offset=: bytes past a page boundary, any of 0..4095. */
+	CHECK(parse("tsc_khz=1000") == 0 && o.buf_offset == 0);
+	CHECK(parse("buf_offset=8 tsc_khz=1000") == 0 && o.buf_offset == 8);
+	CHECK(parse("buf_offset=4095 tsc_khz=1000") == 0 && o.buf_offset == 4095);
+	bad("buf_offset=4096 tsc_khz=1000", "for buf_offset=");
+	bad("buf_offset=1k tsc_khz=1000", "for buf_offset=");
+	bad("buf_offset=-1 tsc_khz=1000", "for buf_offset=");
+	/* big_reqs=, big_len= (hostile=big_bounce): 3 x 1016 MiB unless told. */
+	CHECK(parse("hostile=big_bounce tsc_khz=1000") == 0 && !strcmp(o.hostile, "big_bounce"));
+	CHECK(o.big_reqs == 3 && o.big_len == (1016ull << 20) && o.big_rounds == 1);
+	CHECK(parse("big_rounds=2 tsc_khz=1000") == 0 && o.big_rounds == 2);
+	bad("big_rounds=0 tsc_khz=1000", "for big_rounds=");
+	CHECK(parse("big_reqs=16 big_len=64m tsc_khz=1000") == 0 && o.big_reqs == 16 &&
+	      o.big_len == (64u << 20));
+	CHECK(parse("big_len=2g tsc_khz=1000") == 0 && o.big_len == (2ull << 30));
+	CHECK(parse("big_len=512 tsc_khz=1000") == 0 && o.big_len == 512);
+	bad("big_reqs=0 tsc_khz=1000", "for big_reqs=");
+	bad("big_reqs=17 tsc_khz=1000", "for big_reqs=");
+	bad("big_len=1000 tsc_khz=1000", "big_len=1000 is not a multiple of 512");
+	bad("big_len=256 tsc_khz=1000", "for big_len=");
+	bad("big_len=3g tsc_khz=1000", "for big_len=");
 	bad("verify=maybe tsc_khz=1000", "bad verify=");
 	bad("completion=spin tsc_khz=1000", "bad completion=");
 	bad("tsc_khz=12", "for tsc_khz=");

@@ -3,6 +3,10 @@
 
 #define GOLDEN 0x9e3779b97f4a7c15ull   /* 2^64 / phi: consecutive words differ in many bits */
 
+/* Data buffers may start at any byte (buf_offset=): words are read and
+ * written through a type that promises no alignment. */
+typedef uint64_t __attribute__((aligned(1), may_alias)) u64_any;
+
 /* splitmix64's finaliser (Steele, Lea, Flood 2014): a cheap, good mix. */
 static inline uint64_t mix64(uint64_t x)
 {
@@ -20,7 +24,7 @@ static inline uint64_t sector_key(uint64_t seed, uint64_t sector)
 
 void pattern_fill(void *buf, uint64_t sector, uint32_t len, uint64_t seed)
 {
-	uint64_t *w = buf;
+	u64_any *w = buf;
 
 	for (uint32_t s = 0; s < len / SECTOR; s++, sector++) {
 		uint64_t k = sector_key(seed, sector);
@@ -32,7 +36,7 @@ void pattern_fill(void *buf, uint64_t sector, uint32_t len, uint64_t seed)
 uint32_t pattern_check(const void *buf, uint64_t sector, uint32_t len, uint64_t seed,
 		       struct verify_err *e)
 {
-	const uint64_t *w = buf;
+	const u64_any *w = buf;
 	uint32_t bad = 0;
 
 	for (uint32_t s = 0; s < len / SECTOR; s++, sector++, w += SECTOR / 8) {

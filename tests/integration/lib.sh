@@ -10,17 +10,61 @@ T_PASS=0 T_FAIL=0 T_SKIP=0 T_FAILED=()
 T_BASE=/tmp
 [ -n "${POLLVM_NESTED_L1:-}" ] && [ -d /dev/shm ] && T_BASE=/dev/shm
 T_TMP=$(mktemp -d "$T_BASE/pollvm-itest.XXXXXX")
-trap 'rm -rf "$T_TMP"' EXIT
+trap 't_teardown; rm -rf "$T_TMP"' EXIT
 
-# pv OUTFILE ARGS...: run pollvm, stdout+stderr to OUTFILE, return its status.
+# What a test set up outside its files (a mount, a loop device) is undone
+# by the runner once the test has ended however it ended, killed at its
+# time limit included (a test's own traps die with it), and at exit:
+# t_teardown_add CMD... records a command, t_teardown runs them newest
+# first.
+t_teardown_add() {
+	printf '%q ' "$@" >>"$T_TMP/.teardown"
+	echo >>"$T_TMP/.teardown"
+}
+t_teardown() {
+	local f=$T_TMP/.teardown cmd
+	[ -s "$f" ] || return 0
+	tac "$f" | while IFS= read -r cmd; do
+		eval "$cmd" || echo "integration: teardown failed: $cmd" >&2
+	done
+	rm -f "$f"
+}
+
+# pv OUTFILE ARGS...: run pollvm, stdout+stderr to OUTFILE, return its
+# status; PV_PID is its process id (for sigsys_note).
 pv() {
 	local out=$1; shift
-	"$POLLVM" "$@" >"$out" 2>&1 </dev/null
+	"$POLLVM" "$@" >"$out" 2>&1 </dev/null &
+	PV_PID=$!
+	wait $PV_PID
 }
 
 fail() { T_WHY="$*"; return 1; }
-expect_status() { # expected actual
-	[ "$1" = "$2" ] || fail "exit status $2, expected $1"
+# sigsys_note PID: what the kernel's audit log says process PID, killed by
+# its seccomp filter, called (": thread T called NAME, syscall N"), if it
+# says (root, and audit messages in the kernel log: Debian's default).
+sigsys_note() {
+	local l comm nr name
+	l=$(dmesg 2>/dev/null | grep "type=1326 .* pid=$1 " | tail -1)
+	[ -n "$l" ] || return 0
+	comm=$(sed -n 's/.* comm="\([^"]*\)".*/\1/p' <<<"$l")
+	nr=$(sed -n 's/.* syscall=\([0-9]*\) .*/\1/p' <<<"$l")
+	name=$(sed -n "s/^#define __NR_\([a-z0-9_]*\) $nr\$/\1/p" /usr/include/x86_64-linux-gnu/asm/unistd_64.h 2>/dev/null)
+	echo ": thread $comm called ${name:-?}, syscall $nr"
+}
+status_text() { # STATUS [PID]: as is, or naming the signal a status above 128 stands for
+	local sig
+	if [ "$1" -gt 128 ] 2>/dev/null && sig=$(kill -l $(($1 - 128)) 2>/dev/null); then
+		case $sig in
+		SYS) echo "$1 (SIGSYS: a system call pollvm's seccomp sandbox forbids${2:+$(sigsys_note "$2")})" ;;
+		*) echo "$1 (SIG$sig)" ;;
+		esac
+	else
+		echo "$1"
+	fi
+}
+expect_status() { # expected actual [PID]
+	[ "$1" = "$2" ] || fail "exit status $(status_text "$2" "${3:-}"), expected $1"
 }
 expect_grep() { # pattern file
 	grep -q -- "$1" "$2" || fail "no '$1' in output"
@@ -76,7 +120,71 @@ run_once() {
 		kill -KILL -- -$pid 2>/dev/null
 	fi
 	T_RUNNING=
+	t_teardown
 	return $st
+}
+
+# ---- a file system whose O_DIRECT wants 4 KiB alignment ----
+# Disk images on the nested test host's tmpfs never reach pollvm's
+# O_DIRECT paths (Linux 6.1's tmpfs refuses O_DIRECT, so pollvm falls back
+# to the page cache).  dio4k_fs makes a place where O_DIRECT works and
+# demands more than the guest's 512-byte sectors: ext4 with 4 KiB blocks on
+# a loop device with 4096-byte logical sectors (losetup --sector-size
+# 4096), so a file there reports STATX_DIOALIGN offset alignment 4096.  The
+# loop device does direct I/O to its backing file where that file system
+# takes it (--direct-io=on); not on L1's tmpfs, which changes nothing
+# above the loop device.  Before any test relies on it, dd proves the
+# alignment: a 512-byte O_DIRECT write must fail with EINVAL, a 4096-byte
+# one must work.
+#
+# dio4k_fs NAME SIZE: the file system (SIZE, sparse) mounted at $D4K.
+# Returns 0 when ready; 1 when this host has no loop devices (or we are
+# not root), said on stderr, with T_WHY=skip; 2 when setting it up failed
+# (T_WHY says how).  Unmounted and detached by t_teardown.
+dio4k_fs() {
+	local name=$1 size=$2 back=$T_TMP/dio4k.$1.img dir=$T_TMP/dio4k.$1 dev err
+	D4K=
+	if [ "$(id -u)" != 0 ] || ! [ -e /dev/loop-control ] || ! losetup -f >/dev/null 2>&1; then
+		echo "# $name: no loop devices here (root and the loop driver are needed for the 4 KiB" \
+			"O_DIRECT file system): skipped" >&2
+		T_WHY=skip
+		return 1
+	fi
+	command -v mkfs.ext4 >/dev/null || { fail "mkfs.ext4 missing (scripts/deps installs e2fsprogs)"; return 2; }
+	# The file system is made in the new, sparse backing file (which reads as
+	# zeroes already: nothing to zero, now with lazy_*_init or later with
+	# noinit_itable), not through the loop device: zeroing through a loop
+	# device over a tmpfs file makes the kernel log WRITE_ZEROES errors.
+	truncate -s "$size" "$back" && mkdir -p "$dir" || { fail "cannot create $back"; return 2; }
+	err=$(mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard "$back" 2>&1) ||
+		{ fail "mkfs.ext4 -b 4096 $back: $err"; return 2; }
+	dev=$(losetup -f --show --sector-size 4096 "$back" 2>&1) ||
+		{ fail "losetup --sector-size 4096 $back: $dev"; return 2; }
+	t_teardown_add losetup -d "$dev"
+	losetup --direct-io=on "$dev" 2>/dev/null ||
+		echo "# $name: $dev reads its backing file through the page cache (its file system refuses O_DIRECT)" >&2
+	err=$(mount -t ext4 -o noinit_itable "$dev" "$dir" 2>&1) || { fail "mounting ext4 from $dev: $err"; return 2; }
+	t_teardown_add dio4k_umount "$dir"
+	if err=$(dd if=/dev/zero of="$dir/.dio-probe" bs=512 count=1 oflag=direct status=none 2>&1); then
+		fail "a 512-byte O_DIRECT write worked on the 4 KiB file system ($dev): its alignment is not 4096"
+		return 2
+	fi
+	case $err in
+	*"Invalid argument"*) ;;
+	*) fail "a 512-byte O_DIRECT write failed otherwise than with EINVAL: $err"; return 2 ;;
+	esac
+	err=$(dd if=/dev/zero of="$dir/.dio-probe" bs=4096 count=1 oflag=direct status=none 2>&1) ||
+		{ fail "a 4096-byte O_DIRECT write failed on the 4 KiB file system ($dev): $err"; return 2; }
+	rm -f "$dir/.dio-probe"
+	# shellcheck disable=SC2034 # the tests' (vm-tests)
+	D4K=$dir
+}
+dio4k_umount() { # DIR: unmount, waiting a little for processes of a killed test to let go
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		umount "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	umount -l "$1"
 }
 
 show_outputs() { # NAME: the tails of the files a test wrote under its name
