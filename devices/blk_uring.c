@@ -15,8 +15,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* blk_io.flags: the WRITE_ZEROES fallback to hole punching was taken. */
-#define IOF_ZERO_BY_PUNCH 1u
+/*
+ * blk_io.flags of DISCARD and WRITE_ZEROES:
+ *  IOF_WZ_OTHER_MODE: WRITE_ZEROES uses the other fallocate mode than its
+ *    first choice (that one was -EOPNOTSUPP): ZERO_RANGE when UNMAP asked
+ *    for a hole, a hole when ZERO_RANGE is missing (tmpfs);
+ *  IOF_DWZ_SYNC: the fallocate is done; write-through (io->dsync), so an
+ *    fdatasync makes it stable before the request completes.
+ */
+#define IOF_WZ_OTHER_MODE 1u
+#define IOF_DWZ_SYNC      2u
 
 /* POLLVM_DEBUG_IGNORE_FLUSH=1 (debug_ignore_flush_init below). */
 static bool debug_ignore_flush;
@@ -232,6 +240,16 @@ static bool io_needs_bounce(const struct blk_file *f, const struct blk_io *io)
 	return false;
 }
 
+/* The fallocate mode of a DISCARD or WRITE_ZEROES (without KEEP_SIZE). */
+static int uring_dwz_mode(const struct blk_io *io)
+{
+	bool hole = io->op == BLK_IO_DISCARD || io->unmap;
+
+	if (io->op == BLK_IO_WRITE_ZEROES && (io->flags & IOF_WZ_OTHER_MODE))
+		hole = !hole;
+	return hole ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE;
+}
+
 /* Prepare the SQE for what remains of io. */
 static int uring_prep(struct uring_ctx *u, struct blk_file *f, struct blk_io *io)
 {
@@ -273,13 +291,13 @@ static int uring_prep(struct uring_ctx *u, struct blk_file *f, struct blk_io *io
 		u->st.fsyncs++;
 		break;
 	case BLK_IO_DISCARD:
-		io_uring_prep_fallocate(sqe, f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					(off_t)io->offset, (off_t)io->len);
-		break;
 	case BLK_IO_WRITE_ZEROES:
-		io_uring_prep_fallocate(sqe, f->fd,
-					((io->unmap || (io->flags & IOF_ZERO_BY_PUNCH)) ?
-					 FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
+		if (io->flags & IOF_DWZ_SYNC) {
+			io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
+			u->st.fsyncs++;
+			break;
+		}
+		io_uring_prep_fallocate(sqe, f->fd, uring_dwz_mode(io) | FALLOC_FL_KEEP_SIZE,
 					(off_t)io->offset, (off_t)io->len);
 		break;
 	}
@@ -332,6 +350,38 @@ static void uring_finish(struct blk_io *io, int res)
 	io->complete(io, res);
 }
 
+/*
+ * A step of a DISCARD or WRITE_ZEROES completed with *res: true when io
+ * goes back to the ring for its next step, else it ends with *res.
+ */
+static bool uring_dwz_next(const struct blk_file *f, struct blk_io *io, int *res)
+{
+	if (io->flags & IOF_DWZ_SYNC) {
+		/* The range already changed: a failed sync is an I/O error,
+		 * never "unsupported" (the guest would not retry as a write). */
+		if (*res == -EOPNOTSUPP)
+			*res = -EIO;
+		return false;
+	}
+	if (*res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(io->flags & IOF_WZ_OTHER_MODE)) {
+		/*
+		 * Zeroes either way: a hole reads back as zeroes, and so does
+		 * a zeroed range.  No hole punching (UNMAP on a block device
+		 * that cannot discard with zeroes): zero the range instead.
+		 * No ZERO_RANGE (tmpfs): punch, where punching works.  Neither:
+		 * the second -EOPNOTSUPP makes it UNSUPP.
+		 */
+		if (!io->unmap && !f->can_punch)
+			return false;
+		io->flags |= IOF_WZ_OTHER_MODE;
+		return true;
+	}
+	if (*res < 0 || !io->dsync)
+		return false;
+	io->flags |= IOF_DWZ_SYNC;
+	return true;
+}
+
 static void uring_complete_one(struct uring_ctx *u, struct blk_io *io, int res)
 {
 	struct blk_file *f = io->be;
@@ -340,12 +390,8 @@ static void uring_complete_one(struct uring_ctx *u, struct blk_io *io, int res)
 		u->st.eagain++;
 		goto again;
 	}
-	if (res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(io->flags & IOF_ZERO_BY_PUNCH) &&
-	    f->can_punch) {
-		/* No FALLOC_FL_ZERO_RANGE here (tmpfs): a hole reads back as zeroes too. */
-		io->flags |= IOF_ZERO_BY_PUNCH;
+	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && uring_dwz_next(f, io, &res))
 		goto again;
-	}
 	if (res < 0) {
 		u->st.errors++;
 		return uring_finish(io, res);

@@ -16,7 +16,8 @@
  * Reads and writes go straight between the file and guest memory
  * (readv/writev on the request's segments); short transfers are resubmitted
  * for the rest; FLUSH is IORING_OP_FSYNC with IORING_FSYNC_DATASYNC in
- * every cache mode; DISCARD and WRITE_ZEROES are IORING_OP_FALLOCATE.
+ * every cache mode; DISCARD and WRITE_ZEROES are IORING_OP_FALLOCATE,
+ * followed in write-through mode (blk_io.dsync) by that fdatasync too.
  */
 #ifndef POLLVM_DEVICES_BLK_URING_H
 #define POLLVM_DEVICES_BLK_URING_H
