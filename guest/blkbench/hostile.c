@@ -627,31 +627,33 @@ static void crash_write(uint8_t *buf, uint64_t from, uint64_t to)
  * Without FLUSH every acknowledged request must already be stable
  * (virtio 1.2 5.2.6.2), unless the driver set writeback to 1 through
  * CONFIG_WCE (writeback=1: then nothing is promised, the host's check
- * must see data lost).  Sectors [0, n): the pattern; [n, 2n): the pattern,
- * then WRITE_ZEROES with UNMAP over them, when the device offers it.
+ * must see data lost).  Sectors [n, 2n): the pattern, then WRITE_ZEROES
+ * with UNMAP over them, when the device offers it; then [0, n): the
+ * pattern.  In that order the last writes have no later sync to lean on:
+ * each must have been stable when it completed.
  */
 static void crash_no_flush(struct blkdev *b, uint8_t *buf, uint64_t n)
 {
 	uint8_t st, *seg = buf;
-	uint32_t nsec = (uint32_t)n;
+	uint32_t nsec = (uint32_t)n, flags = VIRTIO_BLK_WZ_UNMAP;
 
+	if (vdev_has(&b->v, VIRTIO_BLK_F_WRITE_ZEROES)) {
+		if (n > vdev_cfg32(&b->v, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS))
+			die(EXIT_SETUP, "crash: crash_sectors=%lu is more than max_write_zeroes_sectors", n);
+		crash_write(buf, n, 2 * n);
+		/* struct virtio_blk_discard_write_zeroes: le64 sector, le32 num_sectors, le32 flags. */
+		memcpy(seg, &n, 8);
+		memcpy(seg + 8, &nsec, 4);
+		memcpy(seg + 12, &flags, 4);
+		if ((st = valid_io(VIRTIO_BLK_T_WRITE_ZEROES, 0, seg, 16)) != 0)
+			die(EXIT_IO, "crash: write zeroes (unmap) of sectors %lu..%lu failed (status %u)",
+			    n, 2 * n - 1, st);
+		uprintf("blkbench-crash: write zeroes acknowledged without FLUSH: sectors %lu..%lu "
+			"(written, then zeroed with unmap)\n", n, 2 * n - 1);
+	}
 	crash_write(buf, 0, n);
 	uprintf("blkbench-crash: writes acknowledged without FLUSH (writeback byte %d): sectors 0..%lu\n",
 		b->writeback, n - 1);
-	if (!vdev_has(&b->v, VIRTIO_BLK_F_WRITE_ZEROES))
-		return;
-	if (n > vdev_cfg32(&b->v, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS))
-		die(EXIT_SETUP, "crash: crash_sectors=%lu is more than max_write_zeroes_sectors", n);
-	crash_write(buf, n, 2 * n);
-	/* struct virtio_blk_discard_write_zeroes: le64 sector, le32 num_sectors, le32 flags. */
-	uint32_t flags = VIRTIO_BLK_WZ_UNMAP;
-	memcpy(seg, &n, 8);
-	memcpy(seg + 8, &nsec, 4);
-	memcpy(seg + 12, &flags, 4);
-	if ((st = valid_io(VIRTIO_BLK_T_WRITE_ZEROES, 0, seg, 16)) != 0)
-		die(EXIT_IO, "crash: write zeroes (unmap) of sectors %lu..%lu failed (status %u)", n, 2 * n - 1, st);
-	uprintf("blkbench-crash: write zeroes acknowledged without FLUSH: sectors %lu..%lu (written, then zeroed with unmap)\n",
-		n, 2 * n - 1);
 }
 
 unsigned crash_run(const struct bb_opts *o, struct blkdev *b, const struct vdev *v)
