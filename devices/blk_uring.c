@@ -358,7 +358,7 @@ static bool uring_dwz_next(const struct blk_file *f, struct blk_io *io, int *res
 {
 	if (io->flags & IOF_DWZ_SYNC) {
 		/* The range already changed: a failed sync is an I/O error,
-		 * never "unsupported" (the guest would not retry as a write). */
+		 * never "unsupported", which would say nothing was done. */
 		if (*res == -EOPNOTSUPP)
 			*res = -EIO;
 		return false;
