@@ -284,6 +284,9 @@ static void blk_req_dwz(struct blk_req *req, uint64_t out_data, bool zeroes)
 		.offset = sector * VIRTIO_BLK_SECTOR,
 		.len = (uint64_t)nsec * VIRTIO_BLK_SECTOR,
 		.unmap = flags & VIRTIO_BLK_WZ_UNMAP,
+		/* 5.2.6.2: in write-through mode what a completed request
+		 * changed is stable, as for a write. */
+		.dsync = !b->config[VIRTIO_BLK_CFG_WRITEBACK],
 	};
 	blk_req_submit(req);
 }
@@ -352,7 +355,8 @@ static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 			.len = out_data,
 			.iov = req->iov,
 			.iovcnt = iov_slice(req->iov, e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, out_data),
-			/* 5.2.5: writeback == 0 means write-through. */
+			/* 5.2.5: writeback == 0 means write-through (the byte
+			 * holds the effective mode, blk_features_ok). */
 			.dsync = !b->config[VIRTIO_BLK_CFG_WRITEBACK],
 		};
 		return blk_req_submit(req);
@@ -634,6 +638,27 @@ static void blk_reset(void *dev)
 	b->config[VIRTIO_BLK_CFG_WRITEBACK] = b->p.writeback;
 }
 
+/*
+ * The cache mode follows from the features the driver accepted (virtio 1.2
+ * 5.2.5 and 5.2.6.2), fixed here at FEATURES_OK because a driver reads
+ * writeback after it and before DRIVER_OK:
+ *  - FLUSH negotiated: the disk's initial mode (writeback), since the
+ *    driver can make writes stable with FLUSH;
+ *  - no FLUSH, no CONFIG_WCE: write-through, a completed write must be
+ *    stable (the driver has no other way to get there);
+ *  - CONFIG_WCE without FLUSH: writeback starts at 0 ("the device MUST
+ *    initialize writeback to 0"); the driver may still set it.
+ * Lock held (a register write).
+ */
+static bool blk_features_ok(void *dev, uint64_t features)
+{
+	struct blk *b = dev;
+	bool flush = (features >> VIRTIO_BLK_F_FLUSH) & 1;
+
+	b->config[VIRTIO_BLK_CFG_WRITEBACK] = flush && b->p.writeback;
+	return true;
+}
+
 static void blk_config_read(void *dev, uint32_t off, void *data, unsigned len)
 {
 	struct blk *b = dev;
@@ -645,8 +670,11 @@ static void blk_config_write(void *dev, uint32_t off, const void *data, unsigned
 {
 	struct blk *b = dev;
 
-	/* 5.2.5: only the writeback byte, and only with CONFIG_WCE. */
+	/* 5.2.5: only the writeback byte, and only once CONFIG_WCE is
+	 * negotiated (FEATURES_OK): before that the driver's feature bits are
+	 * a proposal, and FEATURES_OK sets the mode anew (blk_features_ok). */
 	if (off == VIRTIO_BLK_CFG_WRITEBACK && len == 1 &&
+	    (atomic_load(&b->t.status) & VIRTIO_STATUS_FEATURES_OK) &&
 	    virtio_mmio_has_feature(&b->t, VIRTIO_BLK_F_CONFIG_WCE))
 		b->config[VIRTIO_BLK_CFG_WRITEBACK] = *(const uint8_t *)data ? 1 : 0;
 	else
@@ -654,6 +682,7 @@ static void blk_config_write(void *dev, uint32_t off, const void *data, unsigned
 }
 
 static const struct virtio_dev_ops blk_dev_ops = {
+	.features_ok = blk_features_ok,
 	.config_read = blk_config_read,
 	.config_write = blk_config_write,
 	.notify = blk_notify,

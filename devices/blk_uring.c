@@ -44,8 +44,16 @@ struct blk_uio {
 _Static_assert(sizeof(struct blk_uio) <= BLK_IO_BACKEND_BYTES, "blk_io backend space");
 _Static_assert(_Alignof(struct blk_uio) <= 16, "blk_io backend alignment");
 
-/* blk_uio.flags: the WRITE_ZEROES fallback to hole punching was taken. */
-#define IOF_ZERO_BY_PUNCH 1u
+/*
+ * blk_uio.flags of DISCARD and WRITE_ZEROES:
+ *  IOF_WZ_OTHER_MODE: WRITE_ZEROES uses the other fallocate mode than its
+ *    first choice (that one was -EOPNOTSUPP): ZERO_RANGE when UNMAP asked
+ *    for a hole, a hole when ZERO_RANGE is missing (tmpfs);
+ *  IOF_DWZ_SYNC: the fallocate is done; write-through (io->dsync), so an
+ *    fdatasync makes it stable before the request completes.
+ */
+#define IOF_WZ_OTHER_MODE 1u
+#define IOF_DWZ_SYNC      2u
 
 /* blk_uio.stage */
 enum {
@@ -82,6 +90,17 @@ static bool io_needs_bounce(const struct blk_file *f, const struct blk_io *io)
 			return true;
 	}
 	return false;
+}
+
+/* The fallocate mode of a DISCARD or WRITE_ZEROES (without KEEP_SIZE). */
+static int uio_dwz_mode(const struct blk_uio *x)
+{
+	const struct blk_io *io = x->io;
+	bool hole = io->op == BLK_IO_DISCARD || io->unmap;
+
+	if (io->op == BLK_IO_WRITE_ZEROES && (x->flags & IOF_WZ_OTHER_MODE))
+		hole = !hole;
+	return hole ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE;
 }
 
 /* uring_op.prep: the SQE for the request's current step. */
@@ -127,13 +146,13 @@ static void uio_prep(struct uring_op *op, struct io_uring_sqe *sqe)
 		x->bu->st.fsyncs++;
 		break;
 	case BLK_IO_DISCARD:
-		io_uring_prep_fallocate(sqe, f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					(off_t)io->offset, (off_t)io->len);
-		break;
 	case BLK_IO_WRITE_ZEROES:
-		io_uring_prep_fallocate(sqe, f->fd,
-					((io->unmap || (x->flags & IOF_ZERO_BY_PUNCH)) ?
-					 FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE,
+		if (x->flags & IOF_DWZ_SYNC) {
+			io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
+			x->bu->st.fsyncs++;
+			break;
+		}
+		io_uring_prep_fallocate(sqe, f->fd, uio_dwz_mode(x) | FALLOC_FL_KEEP_SIZE,
 					(off_t)io->offset, (off_t)io->len);
 		break;
 	}
@@ -275,6 +294,40 @@ static void uio_step_done(struct blk_uio *x)
 	uio_finish(x, 0);
 }
 
+/*
+ * A step of a DISCARD or WRITE_ZEROES completed with *res: true when it
+ * goes back to the ring for its next step, else it ends with *res.
+ */
+static bool uio_dwz_next(struct blk_uio *x, int *res)
+{
+	const struct blk_io *io = x->io;
+
+	if (x->flags & IOF_DWZ_SYNC) {
+		/* The range already changed: a failed sync is an I/O error,
+		 * never "unsupported", which would say nothing was done. */
+		if (*res == -EOPNOTSUPP)
+			*res = -EIO;
+		return false;
+	}
+	if (*res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(x->flags & IOF_WZ_OTHER_MODE)) {
+		/*
+		 * Zeroes either way: a hole reads back as zeroes, and so does
+		 * a zeroed range.  No hole punching (UNMAP on a block device
+		 * that cannot discard with zeroes): zero the range instead.
+		 * No ZERO_RANGE (tmpfs): punch, where punching works.  Neither:
+		 * the second -EOPNOTSUPP makes it UNSUPP.
+		 */
+		if (!io->unmap && !x->bu->file->can_punch)
+			return false;
+		x->flags |= IOF_WZ_OTHER_MODE;
+		return true;
+	}
+	if (*res < 0 || !io->dsync)
+		return false;
+	x->flags |= IOF_DWZ_SYNC;
+	return true;
+}
+
 /* uring_op.done: a CQE for the request's current step. */
 static void uio_done(struct uring_op *op, int res)
 {
@@ -287,10 +340,8 @@ static void uio_done(struct uring_op *op, int res)
 		uring_issue(r, op);
 		return;
 	}
-	if (res == -EOPNOTSUPP && io->op == BLK_IO_WRITE_ZEROES && !(x->flags & IOF_ZERO_BY_PUNCH) &&
-	    x->bu->file->can_punch) {
-		/* No FALLOC_FL_ZERO_RANGE here (tmpfs): a hole reads back as zeroes too. */
-		x->flags |= IOF_ZERO_BY_PUNCH;
+	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !x->bu->file->null &&
+	    uio_dwz_next(x, &res)) {
 		uring_issue(r, op);
 		return;
 	}

@@ -24,7 +24,8 @@
  * Aligned reads and writes go straight between the file and guest memory
  * (readv/writev on the request's segments); short transfers are resubmitted
  * for the rest; FLUSH is IORING_OP_FSYNC with IORING_FSYNC_DATASYNC in
- * every cache mode; DISCARD and WRITE_ZEROES are IORING_OP_FALLOCATE.
+ * every cache mode; DISCARD and WRITE_ZEROES are IORING_OP_FALLOCATE,
+ * followed in write-through mode (blk_io.dsync) by that fdatasync too.
  *
  * The null disk (--disk null=on) has no file: every request is one
  * IORING_OP_NOP on the same ring, so submission, completion polling and

@@ -87,7 +87,9 @@
 
 /* What a device implements; every pointer may be NULL but config_read. */
 struct virtio_dev_ops {
-	/* Extra check of the driver's feature choice at FEATURES_OK. */
+	/* Extra check of the driver's feature choice at FEATURES_OK; true
+	 * accepts it (final), so the device may also set up here what
+	 * depends on the features (config space).  Lock held. */
 	bool (*features_ok)(void *dev, uint64_t features);
 	/* Config space; off + len is within config_len (checked). */
 	void (*config_read)(void *dev, uint32_t off, void *data, unsigned len);

@@ -44,6 +44,7 @@ static inline uint32_t mmio_read32(volatile void *a) { return *(volatile uint32_
 static inline uint16_t mmio_read16(volatile void *a) { return *(volatile uint16_t *)a; }
 static inline uint8_t mmio_read8(volatile void *a) { return *(volatile uint8_t *)a; }
 static inline void mmio_write32(volatile void *a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline void mmio_write8(volatile void *a, uint8_t v) { *(volatile uint8_t *)a = v; }
 
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))

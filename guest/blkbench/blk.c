@@ -10,24 +10,46 @@ int blk_setup(struct blkdev *b, const struct vdev *v, const struct bb_opts *o, v
 	b->v = *v;
 	/*
 	 * FLUSH: accepted because Linux accepts it; without it the device
-	 * must complete writes only once they are stable (5.2.5.1), which
+	 * must complete writes only once they are stable (5.2.6.2), which
 	 * makes every write a synchronous one and would measure the disk,
-	 * not the VMM.  blkbench itself sends no flushes.
+	 * not the VMM.  The jobs send no flushes.  flush=off declines it:
+	 * a write-through device (the crash test's runs without FLUSH).
 	 * INDIRECT_DESC: taken when offered, used only when qd does not fit
 	 * three descriptors per request into the ring.
+	 * WRITE_ZEROES: only the crash test sends one.
 	 */
-	wanted = required | (1ull << VIRTIO_F_INDIRECT_DESC) | (1ull << VIRTIO_BLK_F_FLUSH) |
+	wanted = required | (1ull << VIRTIO_F_INDIRECT_DESC) |
 		 (1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
 		 (1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_RO);
+	if (o->flush)
+		wanted |= 1ull << VIRTIO_BLK_F_FLUSH;
 	if (o->event_idx)
 		wanted |= 1ull << VIRTIO_F_EVENT_IDX;
+	if (o->crash_sectors)
+		wanted |= 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
+	/* writeback=: the driver picks the cache mode (5.2.5) itself. */
+	if (o->writeback >= 0)
+		required |= 1ull << VIRTIO_BLK_F_CONFIG_WCE;
 	if (o->queues > 1)
 		required |= 1ull << VIRTIO_BLK_F_MQ;
 	wanted |= required;
 	if (vdev_negotiate(&b->v, wanted, required, why)) {
 		if (o->queues > 1 && !((b->v.offered >> VIRTIO_BLK_F_MQ) & 1))
 			*why = "queues>1 needs VIRTIO_BLK_F_MQ, which the device does not offer";
+		if (o->writeback >= 0 && !((b->v.offered >> VIRTIO_BLK_F_CONFIG_WCE) & 1))
+			*why = "writeback= needs VIRTIO_BLK_F_CONFIG_WCE, which the device does not offer";
 		return -1;
+	}
+	/* 5.2.5: writeback is read and set after FEATURES_OK. */
+	b->writeback = -1;
+	if (vdev_has(&b->v, VIRTIO_BLK_F_CONFIG_WCE)) {
+		vdev_cfg_write8(&b->v, VIRTIO_BLK_CFG_WRITEBACK, (uint8_t)o->writeback);
+		b->writeback = vdev_cfg8(&b->v, VIRTIO_BLK_CFG_WRITEBACK);
+		if (b->writeback != o->writeback) {
+			*why = "the device did not take the writeback= value";
+			vdev_fail(&b->v);
+			return -1;
+		}
 	}
 
 	b->sectors = vdev_cfg64(&b->v, VIRTIO_BLK_CFG_CAPACITY);
@@ -59,7 +81,8 @@ void blk_feature_names(const struct blkdev *b, char *buf, unsigned cap)
 		{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC" }, { VIRTIO_BLK_F_FLUSH, "FLUSH" },
 		{ VIRTIO_BLK_F_MQ, "MQ" }, { VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX" },
 		{ VIRTIO_BLK_F_SEG_MAX, "SEG_MAX" }, { VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE" },
-		{ VIRTIO_BLK_F_RO, "RO" },
+		{ VIRTIO_BLK_F_RO, "RO" }, { VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES" },
+		{ VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE" },
 	};
 	unsigned n = 0;
 

@@ -20,14 +20,18 @@
 #define VIRTIO_BLK_F_RO       5
 #define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH    9
+#define VIRTIO_BLK_F_CONFIG_WCE 11
 #define VIRTIO_BLK_F_MQ       12
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
 
 /* Config space offsets (5.2.4, struct virtio_blk_config). */
 #define VIRTIO_BLK_CFG_CAPACITY   0    /* le64, in 512-byte sectors */
 #define VIRTIO_BLK_CFG_SIZE_MAX   8    /* le32 */
 #define VIRTIO_BLK_CFG_SEG_MAX    12   /* le32 */
 #define VIRTIO_BLK_CFG_BLK_SIZE   20   /* le32 */
+#define VIRTIO_BLK_CFG_WRITEBACK  32   /* u8, with CONFIG_WCE: 0 write-through, 1 writeback */
 #define VIRTIO_BLK_CFG_NUM_QUEUES 34   /* le16 */
+#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS 48   /* le32 */
 
 /* Request types and status (5.2.6). */
 #define VIRTIO_BLK_T_IN    0
@@ -52,6 +56,7 @@ struct blkdev {
 	uint32_t blk_size;
 	uint16_t num_queues;      /* offered by the device (1 without MQ) */
 	bool ro;
+	int writeback;            /* the writeback byte after set-up; -1: CONFIG_WCE not negotiated */
 	unsigned nq;              /* queues set up */
 	struct vq q[BB_MAX_QUEUES];
 };

@@ -39,6 +39,8 @@
 #define LOW_CANARY    0x400      /* bytes at guest address 0 (real-mode IVT, unused) */
 
 #define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_WZ_UNMAP 1u     /* 5.2.6: virtio_blk_discard_write_zeroes flags */
 #define VIRTIO_BLK_S_IOERR 1
 #define VIRTIO_BLK_S_UNSUPP 2
 
@@ -818,9 +820,56 @@ static void crash_fill(uint8_t *p, uint64_t s)
 	memcpy(p + 8, &s, 8);
 }
 
+/* Write the pattern over sectors [from, to), 64 KiB a request; each acknowledged. */
+static void crash_write(uint8_t *buf, uint64_t from, uint64_t to)
+{
+	const uint32_t chunk = 128;              /* sectors per request */
+	uint8_t st;
+
+	for (uint64_t s = from; s < to; s += chunk) {
+		uint32_t k = to - s < chunk ? (uint32_t)(to - s) : chunk;
+		for (uint32_t i = 0; i < k; i++)
+			crash_fill(buf + 512 * i, s + i);
+		if ((st = valid_io(VIRTIO_BLK_T_OUT, s, buf, k * 512)) != 0)
+			die(EXIT_IO, "crash: write of sector %lu failed (status %u)", s, st);
+	}
+}
+
+/*
+ * Without FLUSH every acknowledged request must already be stable
+ * (virtio 1.2 5.2.6.2), unless the driver set writeback to 1 through
+ * CONFIG_WCE (writeback=1: then nothing is promised, the host's check
+ * must see data lost).  Sectors [n, 2n): the pattern, then WRITE_ZEROES
+ * with UNMAP over them, when the device offers it; then [0, n): the
+ * pattern.  In that order the last writes have no later sync to lean on:
+ * each must have been stable when it completed.
+ */
+static void crash_no_flush(struct blkdev *b, uint8_t *buf, uint64_t n)
+{
+	uint8_t st, *seg = buf;
+	uint32_t nsec = (uint32_t)n, flags = VIRTIO_BLK_WZ_UNMAP;
+
+	if (vdev_has(&b->v, VIRTIO_BLK_F_WRITE_ZEROES)) {
+		if (n > vdev_cfg32(&b->v, VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS))
+			die(EXIT_SETUP, "crash: crash_sectors=%lu is more than max_write_zeroes_sectors", n);
+		crash_write(buf, n, 2 * n);
+		/* struct virtio_blk_discard_write_zeroes: le64 sector, le32 num_sectors, le32 flags. */
+		memcpy(seg, &n, 8);
+		memcpy(seg + 8, &nsec, 4);
+		memcpy(seg + 12, &flags, 4);
+		if ((st = valid_io(VIRTIO_BLK_T_WRITE_ZEROES, 0, seg, 16)) != 0)
+			die(EXIT_IO, "crash: write zeroes (unmap) of sectors %lu..%lu failed (status %u)",
+			    n, 2 * n - 1, st);
+		uprintf("blkbench-crash: write zeroes acknowledged without FLUSH: sectors %lu..%lu "
+			"(written, then zeroed with unmap)\n", n, 2 * n - 1);
+	}
+	crash_write(buf, 0, n);
+	uprintf("blkbench-crash: writes acknowledged without FLUSH (writeback byte %d): sectors 0..%lu\n",
+		b->writeback, n - 1);
+}
+
 unsigned crash_run(const struct bb_opts *o, struct blkdev *b, const struct vdev *v)
 {
-	const uint32_t chunk = 128;              /* sectors per request (64 KiB) */
 	uint64_t n = o->crash_sectors;
 	uint8_t *buf, st;
 
@@ -828,34 +877,26 @@ unsigned crash_run(const struct bb_opts *o, struct blkdev *b, const struct vdev 
 	H.b = b;
 	H.v0 = v;
 	H.arena = dma_alloc(ARENA_BYTES, 4096);
-	buf = dma_alloc(chunk * 512, 4096);
+	buf = dma_alloc(128 * 512, 4096);
 	if (!H.arena || !buf)
 		die(EXIT_SETUP, "crash: out of guest memory");
 	if (2 * n > b->sectors)
 		die(EXIT_CMDLINE, "crash: crash_sectors=%lu needs a disk of %lu sectors", n, 2 * n);
-	if (!vdev_has(&b->v, VIRTIO_BLK_F_FLUSH))
-		die(EXIT_SETUP, "crash: the device does not offer FLUSH");
-	/* Sectors [0, n): written, then flushed: must survive a power cut. */
-	for (uint64_t s = 0; s < n; s += chunk) {
-		uint32_t k = n - s < chunk ? (uint32_t)(n - s) : chunk;
-		for (uint32_t i = 0; i < k; i++)
-			crash_fill(buf + 512 * i, s + i);
-		if ((st = valid_io(VIRTIO_BLK_T_OUT, s, buf, k * 512)) != 0)
-			die(EXIT_IO, "crash: write of sector %lu failed (status %u)", s, st);
+	if (!vdev_has(&b->v, VIRTIO_BLK_F_FLUSH)) {
+		if (o->flush)
+			die(EXIT_SETUP, "crash: the device does not offer FLUSH");
+		crash_no_flush(b, buf, n);
+	} else {
+		/* Sectors [0, n): written, then flushed: must survive a power cut. */
+		crash_write(buf, 0, n);
+		if ((st = valid_io(VIRTIO_BLK_T_FLUSH, 0, 0, 0)) != 0)
+			die(EXIT_IO, "crash: flush failed (status %u)", st);
+		uprintf("blkbench-crash: flush acknowledged: sectors 0..%lu were written before it\n", n - 1);
+		/* Sectors [n, 2n): written, never flushed: may or may not survive. */
+		crash_write(buf, n, 2 * n);
+		uprintf("blkbench-crash: unflushed writes done (sectors %lu..%lu)\n", n, 2 * n - 1);
 	}
-	if ((st = valid_io(VIRTIO_BLK_T_FLUSH, 0, 0, 0)) != 0)
-		die(EXIT_IO, "crash: flush failed (status %u)", st);
-	uprintf("blkbench-crash: flush acknowledged: sectors 0..%lu were written before it\n", n - 1);
-	/* Sectors [n, 2n): written, never flushed: may or may not survive. */
-	for (uint64_t s = n; s < 2 * n; s += chunk) {
-		uint32_t k = 2 * n - s < chunk ? (uint32_t)(2 * n - s) : chunk;
-		for (uint32_t i = 0; i < k; i++)
-			crash_fill(buf + 512 * i, s + i);
-		if ((st = valid_io(VIRTIO_BLK_T_OUT, s, buf, k * 512)) != 0)
-			die(EXIT_IO, "crash: write of sector %lu failed (status %u)", s, st);
-	}
-	uprintf("blkbench-crash: unflushed writes done (sectors %lu..%lu); waiting for the power cut\n",
-		n, 2 * n - 1);
+	uprintf("blkbench-crash: waiting for the power cut\n");
 	for (;;)
 		cpu_relax();
 }

@@ -174,6 +174,12 @@ static int one_opt(struct bb_opts *o, const char *k, size_t kn, const char *v, s
 	} else if (word_is(k, kn, "event_idx")) {
 		if (!parse_onoff(v, vn, &o->event_idx))
 			FAIL("bad event_idx=%.*s (on|off)", (int)vn, v);
+	} else if (word_is(k, kn, "flush")) {
+		if (!parse_onoff(v, vn, &o->flush))
+			FAIL("bad flush=%.*s (on|off)", (int)vn, v);
+	} else if (word_is(k, kn, "writeback")) {
+		NUM(0, 1, false);
+		o->writeback = (int)x;
 	} else if (word_is(k, kn, "completion")) {
 		if (word_is(v, vn, "poll"))
 			o->completion = COMPLETION_POLL;
@@ -234,7 +240,8 @@ int bb_parse_opts(const char *s, struct bb_opts *o, char *err, size_t errlen)
 
 	*o = (struct bb_opts){
 		.rw = RW_RANDREAD, .bs = 4096, .qd = 1, .secs = 5, .queues = 1,
-		.prefill = true, .event_idx = true, .completion = COMPLETION_POLL, .seed = 0x626c6b62656e6368ull,
+		.prefill = true, .event_idx = true, .flush = true, .writeback = -1,
+		.completion = COMPLETION_POLL, .seed = 0x626c6b62656e6368ull,
 		.rwmixread = 50, .big_reqs = 3, .big_len = 1016ull << 20,
 		.big_rounds = 1,
 	};

@@ -36,6 +36,8 @@ struct bb_opts {
 	bool verify;
 	bool prefill;             /* verify: write the pattern over the region first */
 	bool event_idx;           /* offer to negotiate VIRTIO_F_EVENT_IDX (default on) */
+	bool flush;               /* negotiate VIRTIO_BLK_F_FLUSH (default on); off: write-through device */
+	int writeback;            /* writeback=0|1: negotiate CONFIG_WCE, set this cache mode; -1: neither */
 	enum bb_completion completion;
 	uint64_t tsc_khz;         /* required: 0 means missing */
 	uint32_t dev;             /* index among the virtio-blk devices found */

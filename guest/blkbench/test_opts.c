@@ -42,7 +42,7 @@ int main(void)
 	/* Defaults, and the tsc_khz requirement. */
 	CHECK(parse("tsc_khz=2596144") == 0);
 	CHECK(o.rw == RW_RANDREAD && o.bs == 4096 && o.qd == 1 && o.secs == 5 && o.ios == 0);
-	CHECK(o.queues == 1 && !o.verify && o.prefill && o.event_idx);
+	CHECK(o.queues == 1 && !o.verify && o.prefill && o.event_idx && o.flush);
 	CHECK(o.completion == COMPLETION_POLL && o.tsc_khz == 2596144 && o.dev == 0);
 	CHECK(o.size == 0 && o.rwmixread == 50 && o.nr_devs == 0);
 	bad("", "tsc_khz= is required");
@@ -83,6 +83,17 @@ int main(void)
 	CHECK(parse("crash_sectors=64 crash=on tsc_khz=1000") == 0 && o.crash_sectors == 64);
 	CHECK(parse("crash=on crash_sectors=64 tsc_khz=1000") == 0 && o.crash_sectors == 64);
 	bad("crash=maybe tsc_khz=1000", "bad crash=");
+	/* flush=off: a driver that does not negotiate FLUSH (write-through device). */
+	CHECK(parse("flush=off tsc_khz=1000") == 0 && !o.flush);
+	CHECK(parse("flush=off flush=on tsc_khz=1000") == 0 && o.flush);
+	CHECK(parse("crash=on flush=off tsc_khz=1000") == 0 && !o.flush && o.crash_sectors == 2048);
+	bad("flush=maybe tsc_khz=1000", "bad flush=");
+	/* writeback=0|1: CONFIG_WCE and the cache mode the driver sets. */
+	CHECK(parse("tsc_khz=1000") == 0 && o.writeback == -1);
+	CHECK(parse("writeback=0 tsc_khz=1000") == 0 && o.writeback == 0);
+	CHECK(parse("flush=off writeback=1 tsc_khz=1000") == 0 && o.writeback == 1 && !o.flush);
+	bad("writeback=2 tsc_khz=1000", "for writeback=");
+	bad("writeback=on tsc_khz=1000", "for writeback=");
 	bad("crash_sectors=0 tsc_khz=1000", "crash_sectors=");
 	bad("bs=1000 tsc_khz=1000", "not a multiple of 512");
 	bad("bs=0 tsc_khz=1000", "for bs=");

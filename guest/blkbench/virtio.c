@@ -131,6 +131,16 @@ uint32_t vdev_cfg32(struct vdev *d, unsigned off)
 	return rd(d, VIRTIO_MMIO_CONFIG + off);
 }
 
+uint8_t vdev_cfg8(struct vdev *d, unsigned off)
+{
+	return mmio_read8(d->regs + VIRTIO_MMIO_CONFIG + off);
+}
+
+void vdev_cfg_write8(struct vdev *d, unsigned off, uint8_t v)
+{
+	mmio_write8(d->regs + VIRTIO_MMIO_CONFIG + off, v);
+}
+
 uint16_t vdev_cfg16(struct vdev *d, unsigned off)
 {
 	return mmio_read16(d->regs + VIRTIO_MMIO_CONFIG + off);

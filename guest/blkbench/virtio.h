@@ -130,6 +130,9 @@ uint32_t vdev_status(struct vdev *d);
 uint32_t vdev_cfg32(struct vdev *d, unsigned off);
 uint16_t vdev_cfg16(struct vdev *d, unsigned off);
 uint64_t vdev_cfg64(struct vdev *d, unsigned off);
+/* 8-bit fields, the one the driver may write (virtio-blk's writeback) too. */
+uint8_t vdev_cfg8(struct vdev *d, unsigned off);
+void vdev_cfg_write8(struct vdev *d, unsigned off, uint8_t v);
 
 /* The data path, all inline: it is the loop being measured. */
 

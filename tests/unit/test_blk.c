@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
@@ -131,6 +132,17 @@ static int teardown(void **state)
 	drv_free(&f->d);
 	free(f);
 	return 0;
+}
+
+/* Reset the device, then bring it up again with feat on fresh rings. */
+static void fx_reup(struct fx *f, uint64_t feat)
+{
+	wr(f, VIRTIO_MMIO_STATUS, 0);
+	drv_free(&f->d);
+	drv_init(&f->d, NUM);
+	f->next_desc = 0;
+	bring_up(f, feat);
+	evloop_run_once(&f->loop, 0);
 }
 
 static uint64_t irqs(struct fx *f)
@@ -470,12 +482,7 @@ static void test_no_status_needs_reset(void **state)
 	kick_and_run(f);
 	assert_int_equal(f->be.submitted, 0);
 	/* Reset and bring-up make it work again. */
-	wr(f, VIRTIO_MMIO_STATUS, 0);
-	drv_free(&f->d);
-	drv_init(&f->d, NUM);
-	f->next_desc = 0;
-	bring_up(f, FEAT_ALL);
-	evloop_run_once(&f->loop, 0);
+	fx_reup(f, FEAT_ALL);
 	struct rq r = mkreq(f, VIRTIO_BLK_T_IN, 0, 512, true);
 	kick_and_run(f);
 	complete_all(f, 0);
@@ -569,6 +576,142 @@ static void test_discard_write_zeroes(void **state)
 	assert_int_equal(status_of(f, &d), VIRTIO_BLK_S_IOERR);
 	assert_int_equal(status_of(f, &e), VIRTIO_BLK_S_IOERR);
 	assert_int_equal(status_of(f, &g), VIRTIO_BLK_S_IOERR);
+}
+
+/* ---- cache mode from the negotiated features (5.2.5, 5.2.6.2) ------------------ */
+
+static uint8_t wb_get(struct fx *f)
+{
+	uint8_t v = 0xee;
+	virtio_mmio_bus_ops.read(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
+	return v;
+}
+
+static void wb_set(struct fx *f, uint8_t v)
+{
+	virtio_mmio_bus_ops.write(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
+}
+
+/* A write, a WRITE_ZEROES and a DISCARD: each reaches the backend with dsync == sync. */
+static void expect_sync(struct fx *f, bool sync)
+{
+	struct rq w = mkreq(f, VIRTIO_BLK_T_OUT, 0, 512, false);
+	kick_and_run(f);
+	assert_int_equal(f->be.last.op, BLK_IO_WRITE);
+	assert_int_equal(f->be.last.dsync, sync);
+	complete_all(f, 0);
+	assert_int_equal(status_of(f, &w), VIRTIO_BLK_S_OK);
+
+	struct rq z = mkreq(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	write_dwz(f, &z, 0, 8, 0);
+	struct rq d = mkreq(f, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	write_dwz(f, &d, 8, 8, 0);
+	kick_and_run(f);
+	assert_int_equal(f->be.n, 2);
+	assert_int_equal(f->be.pending[0]->op, BLK_IO_WRITE_ZEROES);
+	assert_int_equal(f->be.pending[0]->dsync, sync);
+	assert_int_equal(f->be.pending[1]->op, BLK_IO_DISCARD);
+	assert_int_equal(f->be.pending[1]->dsync, sync);
+	complete_all(f, 0);
+	assert_int_equal(status_of(f, &z), VIRTIO_BLK_S_OK);
+	assert_int_equal(status_of(f, &d), VIRTIO_BLK_S_OK);
+}
+
+/*
+ * Every combination of FLUSH and CONFIG_WCE negotiated, and of the
+ * writeback byte the driver writes where CONFIG_WCE lets it: writes and
+ * their relatives are write-through exactly when the effective mode is.
+ */
+static void cache_modes(struct fx *f, bool initial_wb)
+{
+	const uint64_t base = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |
+			      (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+
+	f->b.p.writeback = initial_wb;
+	for (int flush = 0; flush < 2; flush++) {
+		for (int wce = 0; wce < 2; wce++) {
+			uint64_t feat = base | ((uint64_t)flush << VIRTIO_BLK_F_FLUSH) |
+					((uint64_t)wce << VIRTIO_BLK_F_CONFIG_WCE);
+			/* Without FLUSH the driver has no way to make a cached
+			 * write stable: write-through. */
+			uint8_t mode = flush && initial_wb;
+
+			fx_reup(f, feat);
+			assert_true(virtio_mmio_live(&f->b.t));
+			assert_int_equal(wb_get(f), mode);
+			expect_sync(f, !mode);
+			if (!wce) {
+				/* Not negotiated: the byte is read-only. */
+				uint64_t bad = f->b.t.st.bad_writes;
+				wb_set(f, !mode);
+				assert_int_equal(f->b.t.st.bad_writes, bad + 1);
+				assert_int_equal(wb_get(f), mode);
+				expect_sync(f, !mode);
+				continue;
+			}
+			for (uint8_t v = 0; v < 2; v++) {
+				wb_set(f, v);
+				assert_int_equal(wb_get(f), v);
+				expect_sync(f, !v);
+			}
+		}
+	}
+}
+
+static void test_cache_modes(void **state)
+{
+	cache_modes(*state, true);
+}
+
+/* A disk whose initial mode is write-through stays so until the driver says otherwise. */
+static void test_cache_modes_initial_wt(void **state)
+{
+	cache_modes(*state, false);
+}
+
+/* Before FEATURES_OK the byte is not the driver's; reset restores the initial mode. */
+static void test_cache_mode_lifecycle(void **state)
+{
+	struct fx *f = *state;
+	uint64_t feat = FEAT_ALL;
+
+	/* Set the mode to write-through, then reset. */
+	wb_set(f, 0);
+	assert_int_equal(wb_get(f), 0);
+	wr(f, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(wb_get(f), 1);
+
+	/* Features proposed, FEATURES_OK not yet: the write is refused. */
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
+	uint64_t bad = f->b.t.st.bad_writes;
+	wb_set(f, 0);
+	assert_int_equal(f->b.t.st.bad_writes, bad + 1);
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_FEATURES_OK);
+	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(wb_get(f), 1);
+	/* After FEATURES_OK it is (5.2.5: read or set once negotiated). */
+	wb_set(f, 0);
+	assert_int_equal(f->b.t.st.bad_writes, bad + 1);
+	assert_int_equal(wb_get(f), 0);
+
+	/* A refused FEATURES_OK (feature not offered) changes nothing. */
+	wr(f, VIRTIO_MMIO_STATUS, 0);
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(1u << VIRTIO_BLK_F_GEOMETRY));
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)((1ULL << VIRTIO_F_VERSION_1) >> 32));
+	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	   VIRTIO_STATUS_FEATURES_OK);
+	assert_false(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	assert_int_equal(wb_get(f), 1);
 }
 
 /* Several completions in one batch: one irqfd write. */
@@ -1202,6 +1345,80 @@ static void uring_rw_flush_discard(struct fx *f, uint32_t blk)
 	assert_int_equal(f->b.q[0].st.err_io, 0);
 }
 
+/*
+ * Write-through (writeback byte 0): WRITE_ZEROES and DISCARD complete only
+ * after an fdatasync of their fallocate (one IORING_OP_FSYNC each); in
+ * writeback mode they do not sync.  Where the file system has no
+ * ZERO_RANGE (tmpfs) WRITE_ZEROES punches a hole instead, one SQE more.
+ */
+static void uring_dwz_sync(struct fx *f, uint32_t blk)
+{
+	uint16_t used = drv_used_idx(&f->d);
+	uint8_t buf[2 * 65536], zero[65536] = { 0 };
+	uint64_t fs, sqes;
+	int fd = open(f->path, O_RDWR);
+
+	assert_true(fd >= 0 && blk <= sizeof(zero));
+	bool zero_range = fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, blk) == 0;
+	assert_true(zero_range || errno == EOPNOTSUPP);
+
+	wb_set(f, 0);
+	struct rq w = mkreq_fill(f, VIRTIO_BLK_T_OUT, 0, 2 * blk, false, 0x5a);
+	kick_and_run(f);
+	run_until_used(f, ++used);
+	assert_int_equal(status_of(f, &w), VIRTIO_BLK_S_OK);
+
+	/* WRITE_ZEROES of the first block: fallocate (maybe twice), fdatasync. */
+	fs = f->bu.st.fsyncs;
+	sqes = f->u.st.sqes;
+	struct rq z = mkreq(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	write_dwz(f, &z, 0, blk / 512, 0);
+	kick_and_run(f);
+	run_until_used(f, ++used);
+	assert_int_equal(status_of(f, &z), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->bu.st.fsyncs, fs + 1);
+	assert_int_equal(f->u.st.sqes, sqes + (zero_range ? 2 : 3));
+	assert_int_equal(pread(fd, buf, 2 * blk, 0), 2 * blk);
+	assert_memory_equal(buf, zero, blk);
+	assert_int_equal(buf[blk], 0x5a);
+	assert_int_equal(buf[2 * blk - 1], 0x5a);
+
+	/* WRITE_ZEROES with UNMAP of the second, and a DISCARD: synced too. */
+	struct rq u = mkreq(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	write_dwz(f, &u, blk / 512, blk / 512, VIRTIO_BLK_WZ_UNMAP);
+	kick_and_run(f);
+	run_until_used(f, ++used);
+	assert_int_equal(status_of(f, &u), VIRTIO_BLK_S_OK);
+	assert_int_equal(pread(fd, buf, blk, blk), blk);
+	assert_memory_equal(buf, zero, blk);
+	struct rq d = mkreq(f, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	write_dwz(f, &d, 4 * blk / 512, blk / 512, 0);
+	kick_and_run(f);
+	run_until_used(f, ++used);
+	assert_int_equal(status_of(f, &d), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->bu.st.fsyncs, fs + 3);
+
+	/* Writeback mode: no sync of their own (FLUSH does that). */
+	wb_set(f, 1);
+	sqes = f->u.st.sqes;
+	struct rq z2 = mkreq(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	write_dwz(f, &z2, 0, blk / 512, 0);
+	kick_and_run(f);
+	run_until_used(f, ++used);
+	assert_int_equal(status_of(f, &z2), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->bu.st.fsyncs, fs + 3);
+	assert_int_equal(f->u.st.sqes, sqes + (zero_range ? 1 : 2));
+	assert_int_equal(f->bu.st.errors, 0);
+	assert_int_equal(f->b.q[0].st.err_io + f->b.q[0].st.unsupported, 0);
+	close(fd);
+}
+
+static void test_uring_dwz_sync(void **state)
+{
+	struct fx *f = *state;
+	uring_dwz_sync(f, f->file.direct ? f->file.off_align : 512);
+}
+
 static void test_uring_ext4_direct(void **state)
 {
 	struct fx *f = *state;
@@ -1359,6 +1576,9 @@ int main(void)
 		T(test_bad_buffer_ioerr),
 		T(test_broken_ring_needs_reset),
 		T(test_discard_write_zeroes),
+		T(test_cache_modes),
+		T(test_cache_modes_initial_wt),
+		T(test_cache_mode_lifecycle),
 		T(test_one_irq_per_batch),
 		cmocka_unit_test_setup_teardown(test_irq_suppressed_evidx, setup_evidx, teardown),
 		cmocka_unit_test_setup_teardown(test_irq_coalesce, setup, teardown),
@@ -1375,6 +1595,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uring_ext4_direct, setup_uring_ext4, teardown_uring),
 		cmocka_unit_test_setup_teardown(test_uring_tmpfs_fallback, setup_uring_tmpfs, teardown_uring),
 		cmocka_unit_test_setup_teardown(test_uring_writeback, setup_uring_wb, teardown_uring),
+		cmocka_unit_test_setup_teardown(test_uring_dwz_sync, setup_uring_ext4, teardown_uring),
+		cmocka_unit_test_setup_teardown(test_uring_dwz_sync, setup_uring_tmpfs, teardown_uring),
 		cmocka_unit_test(test_iothread),
 		cmocka_unit_test(test_file_open_errors),
 	};
