@@ -28,8 +28,6 @@
 static void put_le16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
 static void put_le32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
 static void put_le64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-static uint32_t get_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static uint64_t get_le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
 static unsigned blk_queue_drain(struct blk_queue *bq);
 static void blk_queue_rearm(struct blk_queue *bq);
@@ -189,40 +187,7 @@ static void blk_irq_flush(void *opaque)
 	pthread_mutex_unlock(&b->t.lock);
 }
 
-/* ---- parsing ------------------------------------------------------- */
-
-/* Data of len bytes at sector: aligned, non-empty, inside the disk, no wrap. */
-static bool blk_range_ok(struct blk_queue *bq, uint64_t sector, uint64_t len)
-{
-	const struct blk *b = bq->blk;
-	uint64_t cap = b->p.capacity;
-
-	if (len == 0 || len % b->p.blk_size) {
-		BLK_STAT(bq, err_len);
-		return false;
-	}
-	/* Subtractions only: sector + len / 512 could wrap. */
-	if (sector > cap || len / VIRTIO_BLK_SECTOR > cap - sector ||
-	    (sector * VIRTIO_BLK_SECTOR) % b->p.blk_size) {
-		BLK_STAT(bq, err_range);
-		return false;
-	}
-	return true;
-}
-
-/*
- * What the config space advertises (5.2.4 size_max, seg_max) holds: no
- * segment over BLK_SIZE_MAX, no more data than BLK_SEG_MAX of them.
- */
-static bool blk_limits_ok(const struct virtq_elem *e)
-{
-	for (unsigned i = 0; i < e->nr; i++)
-		if (e->iov[i].iov_len > BLK_SIZE_MAX)
-			return false;
-	/* Both sums are of at most VIRTQ_SEG_MAX segments of at most 4 GiB: no wrap. */
-	return e->out_bytes + e->in_bytes <= (uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX +
-					     VIRTIO_BLK_HDR_BYTES + 1;
-}
+/* ---- requests ------------------------------------------------------ */
 
 static void blk_req_submit(struct blk_req *req)
 {
@@ -239,149 +204,39 @@ static void blk_req_submit(struct blk_req *req)
 	}
 }
 
-static void blk_req_dwz(struct blk_req *req, uint64_t out_data, bool zeroes)
-{
-	struct blk_queue *bq = req->bq;
-	struct blk *b = bq->blk;
-	struct virtq_elem *e = &req->elem;
-	uint8_t seg[VIRTIO_BLK_DWZ_BYTES];
-	unsigned feat = zeroes ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD;
-
-	if (zeroes)
-		BLK_STAT(bq, write_zeroes);
-	else
-		BLK_STAT(bq, discards);
-	if (b->p.ro) {
-		BLK_STAT(bq, err_ro);
-		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-	}
-	if (!virtio_mmio_has_feature(&b->t, feat)) {
-		BLK_STAT(bq, unsupported);
-		return blk_req_finish(req, VIRTIO_BLK_S_UNSUPP);
-	}
-	/* max_discard_seg = max_write_zeroes_seg = 1 (config): one segment. */
-	if (out_data != VIRTIO_BLK_DWZ_BYTES) {
-		BLK_STAT(bq, err_len);
-		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-	}
-	iov_to_buf(e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, seg, sizeof(seg));
-	uint64_t sector = get_le64(seg);
-	uint32_t nsec = get_le32(seg + 8), flags = get_le32(seg + 12);
-
-	/* 5.2.6.2: DISCARD has no flags; WRITE_ZEROES only "unmap". */
-	if (flags & ~(zeroes ? VIRTIO_BLK_WZ_UNMAP : 0u)) {
-		BLK_STAT(bq, unsupported);
-		return blk_req_finish(req, VIRTIO_BLK_S_UNSUPP);
-	}
-	if (nsec > BLK_MAX_DWZ_SECTORS) {
-		BLK_STAT(bq, err_len);
-		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-	}
-	if (!blk_range_ok(bq, sector, (uint64_t)nsec * VIRTIO_BLK_SECTOR))
-		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-	req->io = (struct blk_io){
-		.op = zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD,
-		.offset = sector * VIRTIO_BLK_SECTOR,
-		.len = (uint64_t)nsec * VIRTIO_BLK_SECTOR,
-		.unmap = flags & VIRTIO_BLK_WZ_UNMAP,
-		/* 5.2.6.2: in write-through mode what a completed request
-		 * changed is stable, as for a write. */
-		.dsync = !b->config[VIRTIO_BLK_CFG_WRITEBACK],
-	};
-	blk_req_submit(req);
-}
-
+/* A popped chain: answer it, or hand it to the backend (lock held). */
 static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 {
 	struct blk *b = bq->blk;
-	struct virtq_elem *e = &req->elem;
-	struct iovec *last = e->nr ? &e->iov[e->nr - 1] : NULL;
-	uint8_t hdr[VIRTIO_BLK_HDR_BYTES];
+	const struct blk_parse_ctx c = {
+		.capacity = b->p.capacity,
+		.blk_size = b->p.blk_size,
+		.ro = b->p.ro,
+		.discard = virtio_mmio_has_feature(&b->t, VIRTIO_BLK_F_DISCARD),
+		.write_zeroes = virtio_mmio_has_feature(&b->t, VIRTIO_BLK_F_WRITE_ZEROES),
+		/* The effective mode (blk_features_ok, or the driver's write). */
+		.writeback = b->config[VIRTIO_BLK_CFG_WRITEBACK],
+		.serial = b->serial,
+	};
+	struct blk_parse_out out;
 
-	BLK_STAT(bq, requests);
 	req->bq = bq;
-	req->used_len = 1;
-	/* Without a writable status byte there is no way to answer (rule). */
-	if (!last || !e->last_writable || !last->iov_base || last->iov_len == 0) {
-		BLK_STAT(bq, err_no_status);
+	blk_parse(&c, &req->elem, req->iov, &out, &bq->st);
+	req->status = out.status;
+	req->used_len = out.used_len;
+	req->type = out.type;
+	switch (out.kind) {
+	case BLK_PARSE_NO_STATUS:
 		blk_req_release(req);
 		virtio_mmio_needs_reset(&b->t);
-		return;
-	}
-	req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
-	if (e->err) {
-		BLK_STAT(bq, err_buf);
-		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-	}
-	if (!blk_limits_ok(e)) {
-		BLK_STAT(bq, err_limit);
-		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-	}
-	if (e->out_bytes < VIRTIO_BLK_HDR_BYTES) {
-		BLK_STAT(bq, err_header);
-		return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-	}
-	iov_to_buf(e->iov, e->nr_out, 0, hdr, sizeof(hdr));
-	req->type = get_le32(hdr);
-	uint64_t sector = get_le64(hdr + 8);
-	uint64_t in_data = e->in_bytes - 1;            /* before the status byte */
-	uint64_t out_data = e->out_bytes - VIRTIO_BLK_HDR_BYTES;
-
-	switch (req->type) {
-	case VIRTIO_BLK_T_IN:
-		BLK_STAT(bq, reads);
-		if (!blk_range_ok(bq, sector, in_data))
-			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-		req->io = (struct blk_io){
-			.op = BLK_IO_READ,
-			.offset = sector * VIRTIO_BLK_SECTOR,
-			.len = in_data,
-			.iov = req->iov,
-			.iovcnt = iov_slice(req->iov, &e->iov[e->nr_out], e->nr_in, 0, in_data),
-		};
-		req->used_len = (uint32_t)(in_data + 1 > UINT32_MAX ? UINT32_MAX : in_data + 1);
-		return blk_req_submit(req);
-	case VIRTIO_BLK_T_OUT:
-		BLK_STAT(bq, writes);
-		if (b->p.ro) {
-			BLK_STAT(bq, err_ro);
-			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-		}
-		if (!blk_range_ok(bq, sector, out_data))
-			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-		req->io = (struct blk_io){
-			.op = BLK_IO_WRITE,
-			.offset = sector * VIRTIO_BLK_SECTOR,
-			.len = out_data,
-			.iov = req->iov,
-			.iovcnt = iov_slice(req->iov, e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, out_data),
-			/* 5.2.5: writeback == 0 means write-through (the byte
-			 * holds the effective mode, blk_features_ok). */
-			.dsync = !b->config[VIRTIO_BLK_CFG_WRITEBACK],
-		};
-		return blk_req_submit(req);
-	case VIRTIO_BLK_T_FLUSH:
-		BLK_STAT(bq, flushes);
-		req->io = (struct blk_io){ .op = BLK_IO_FLUSH };
-		return blk_req_submit(req);
-	case VIRTIO_BLK_T_GET_ID: {
-		BLK_STAT(bq, get_ids);
-		if (in_data == 0) {
-			BLK_STAT(bq, err_len);
-			return blk_req_finish(req, VIRTIO_BLK_S_IOERR);
-		}
-		uint64_t n = in_data < VIRTIO_BLK_ID_BYTES ? in_data : VIRTIO_BLK_ID_BYTES;
-		iov_from_buf(&e->iov[e->nr_out], e->nr_in, b->serial, n);
-		req->used_len = (uint32_t)n + 1;
-		return blk_req_finish(req, VIRTIO_BLK_S_OK);
-	}
-	case VIRTIO_BLK_T_DISCARD:
-		return blk_req_dwz(req, out_data, false);
-	case VIRTIO_BLK_T_WRITE_ZEROES:
-		return blk_req_dwz(req, out_data, true);
-	default:
-		BLK_STAT(bq, unsupported);
-		return blk_req_finish(req, VIRTIO_BLK_S_UNSUPP);
+		break;
+	case BLK_PARSE_DONE:
+		blk_req_finish(req, out.status_val);
+		break;
+	case BLK_PARSE_IO:
+		req->io = out.io;
+		blk_req_submit(req);
+		break;
 	}
 }
 

@@ -114,7 +114,7 @@ static struct virtq *cur_vq(struct virtio_mmio *t)
  * wait is as long as the resetting vCPU's own, the time the backend takes
  * to finish what is in flight.
  */
-static void vm_wait_reset(struct virtio_mmio *t)
+static void mmio_wait_reset(struct virtio_mmio *t)
 {
 	if (!t->resetting)
 		return;
@@ -123,7 +123,7 @@ static void vm_wait_reset(struct virtio_mmio *t)
 		pthread_cond_wait(&t->cond, &t->lock);
 }
 
-static void vm_reset(struct virtio_mmio *t)
+static void mmio_reset(struct virtio_mmio *t)
 {
 	STAT_INC(t->st.resets);
 	/* Not live any more: the IOThread starts nothing new and drops
@@ -145,7 +145,7 @@ static void vm_reset(struct virtio_mmio *t)
 	pthread_cond_broadcast(&t->cond);
 }
 
-static bool vm_features_ok(struct virtio_mmio *t)
+static bool mmio_features_ok(struct virtio_mmio *t)
 {
 	uint64_t f = t->driver_features;
 
@@ -162,12 +162,12 @@ static bool vm_features_ok(struct virtio_mmio *t)
 	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK |   \
 	 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
 
-static void vm_write_status(struct virtio_mmio *t, uint32_t v)
+static void mmio_write_status(struct virtio_mmio *t, uint32_t v)
 {
 	uint32_t old = atomic_load(&t->status), set;
 
 	if (v == 0) {
-		vm_reset(t);
+		mmio_reset(t);
 		return;
 	}
 	/*
@@ -190,7 +190,7 @@ static void vm_write_status(struct virtio_mmio *t, uint32_t v)
 	if (set & VIRTIO_STATUS_FEATURES_OK) {
 		/* 3.1.1 step 5-6: the device clears FEATURES_OK it cannot accept;
 		 * the driver re-reads it and gives up. */
-		if (!(v & VIRTIO_STATUS_DRIVER) || !vm_features_ok(t)) {
+		if (!(v & VIRTIO_STATUS_DRIVER) || !mmio_features_ok(t)) {
 			STAT_INC(t->st.features_refused);
 			v &= ~VIRTIO_STATUS_FEATURES_OK;
 			set &= ~VIRTIO_STATUS_FEATURES_OK;
@@ -222,7 +222,7 @@ static struct virtq *vq_writable(struct virtio_mmio *t)
 static void set_lo(uint64_t *v, uint32_t lo) { *v = (*v & ~0xffffffffULL) | lo; }
 static void set_hi(uint64_t *v, uint32_t hi) { *v = (*v & 0xffffffffULL) | ((uint64_t)hi << 32); }
 
-static void vm_write_queue_ready(struct virtio_mmio *t, uint32_t v)
+static void mmio_write_queue_ready(struct virtio_mmio *t, uint32_t v)
 {
 	struct virtq *q = cur_vq(t);
 	uint32_t s = atomic_load(&t->status);
@@ -256,7 +256,7 @@ static void vm_write_queue_ready(struct virtio_mmio *t, uint32_t v)
 		virtio_mmio_needs_reset(t);
 }
 
-static uint32_t vm_read_reg(struct virtio_mmio *t, uint32_t off)
+static uint32_t mmio_read_reg(struct virtio_mmio *t, uint32_t off)
 {
 	struct virtq *q = cur_vq(t);
 
@@ -285,7 +285,7 @@ static uint32_t vm_read_reg(struct virtio_mmio *t, uint32_t off)
 	}
 }
 
-static void vm_write_reg(struct virtio_mmio *t, uint32_t off, uint32_t v)
+static void mmio_write_reg(struct virtio_mmio *t, uint32_t off, uint32_t v)
 {
 	struct virtq *q;
 
@@ -315,8 +315,8 @@ static void vm_write_reg(struct virtio_mmio *t, uint32_t off, uint32_t v)
 		}
 		q->num = (uint16_t)v;
 		break;
-	case VIRTIO_MMIO_QUEUE_READY:   vm_write_queue_ready(t, v); break;
-	case VIRTIO_MMIO_STATUS:        vm_write_status(t, v); break;
+	case VIRTIO_MMIO_QUEUE_READY:   mmio_write_queue_ready(t, v); break;
+	case VIRTIO_MMIO_STATUS:        mmio_write_status(t, v); break;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
 	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
@@ -345,7 +345,7 @@ static void vm_write_reg(struct virtio_mmio *t, uint32_t off, uint32_t v)
 	}
 }
 
-static void vm_bus_read(void *opaque, uint64_t off, void *data, unsigned len)
+static void mmio_bus_read(void *opaque, uint64_t off, void *data, unsigned len)
 {
 	struct virtio_mmio *t = opaque;
 
@@ -358,7 +358,7 @@ static void vm_bus_read(void *opaque, uint64_t off, void *data, unsigned len)
 			return;
 		}
 		pthread_mutex_lock(&t->lock);
-		vm_wait_reset(t);
+		mmio_wait_reset(t);
 		t->ops->config_read(t->dev, (uint32_t)c, data, len);
 		pthread_mutex_unlock(&t->lock);
 		return;
@@ -375,14 +375,14 @@ static void vm_bus_read(void *opaque, uint64_t off, void *data, unsigned len)
 		v = atomic_load(&t->isr);
 	} else {
 		pthread_mutex_lock(&t->lock);
-		vm_wait_reset(t);
-		v = vm_read_reg(t, (uint32_t)off);
+		mmio_wait_reset(t);
+		v = mmio_read_reg(t, (uint32_t)off);
 		pthread_mutex_unlock(&t->lock);
 	}
 	memcpy(data, &v, 4);
 }
 
-static void vm_bus_write(void *opaque, uint64_t off, const void *data, unsigned len)
+static void mmio_bus_write(void *opaque, uint64_t off, const void *data, unsigned len)
 {
 	struct virtio_mmio *t = opaque;
 	uint32_t v;
@@ -395,7 +395,7 @@ static void vm_bus_write(void *opaque, uint64_t off, const void *data, unsigned 
 			return;
 		}
 		pthread_mutex_lock(&t->lock);
-		vm_wait_reset(t);
+		mmio_wait_reset(t);
 		t->ops->config_write(t->dev, (uint32_t)c, data, len);
 		pthread_mutex_unlock(&t->lock);
 		return;
@@ -422,12 +422,12 @@ static void vm_bus_write(void *opaque, uint64_t off, const void *data, unsigned 
 		break;
 	}
 	pthread_mutex_lock(&t->lock);
-	vm_wait_reset(t);
-	vm_write_reg(t, (uint32_t)off, v);
+	mmio_wait_reset(t);
+	mmio_write_reg(t, (uint32_t)off, v);
 	pthread_mutex_unlock(&t->lock);
 }
 
 const struct bus_ops virtio_mmio_bus_ops = {
-	.read = vm_bus_read,
-	.write = vm_bus_write,
+	.read = mmio_bus_read,
+	.write = mmio_bus_write,
 };

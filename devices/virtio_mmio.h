@@ -20,7 +20,7 @@
  * under it.  A reset waits for in-flight I/O with the lock released;
  * meanwhile every other register and config access (another vCPU's) waits
  * for the reset to finish, so no access sees or changes a half-reset
- * device (vm_reset).
+ * device (mmio_reset).
  */
 #ifndef POLLVM_DEVICES_VIRTIO_MMIO_H
 #define POLLVM_DEVICES_VIRTIO_MMIO_H

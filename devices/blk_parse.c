@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+#include "blk_parse.h"
+#include "iov.h"
+
+#include <endian.h>
+#include <string.h>
+
+static uint32_t get_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
+static uint64_t get_le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
+
+static void parse_done(struct blk_parse_out *out, uint8_t status)
+{
+	out->kind = BLK_PARSE_DONE;
+	out->status_val = status;
+}
+
+/* Data of len bytes at sector: aligned, non-empty, inside the disk, no wrap. */
+static bool parse_range_ok(const struct blk_parse_ctx *c, uint64_t sector, uint64_t len,
+			   struct blk_queue_stats *st)
+{
+	uint64_t cap = c->capacity;
+
+	if (len == 0 || len % c->blk_size) {
+		st->err_len++;
+		return false;
+	}
+	/* Subtractions only: sector + len / 512 could wrap. */
+	if (sector > cap || len / VIRTIO_BLK_SECTOR > cap - sector ||
+	    (sector * VIRTIO_BLK_SECTOR) % c->blk_size) {
+		st->err_range++;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * What the config space advertises (5.2.4 size_max, seg_max) holds: no
+ * segment over BLK_SIZE_MAX, no more data than BLK_SEG_MAX of them.
+ */
+static bool parse_limits_ok(const struct virtq_elem *e)
+{
+	for (unsigned i = 0; i < e->nr; i++)
+		if (e->iov[i].iov_len > BLK_SIZE_MAX)
+			return false;
+	/* Both sums are of at most VIRTQ_SEG_MAX segments of at most 4 GiB: no wrap. */
+	return e->out_bytes + e->in_bytes <= (uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX +
+					     VIRTIO_BLK_HDR_BYTES + 1;
+}
+
+/* DISCARD and WRITE_ZEROES: one struct virtio_blk_discard_write_zeroes. */
+static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
+		      uint64_t out_data, bool zeroes, struct blk_parse_out *out,
+		      struct blk_queue_stats *st)
+{
+	uint8_t seg[VIRTIO_BLK_DWZ_BYTES];
+
+	if (zeroes)
+		st->write_zeroes++;
+	else
+		st->discards++;
+	if (c->ro) {
+		st->err_ro++;
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (!(zeroes ? c->write_zeroes : c->discard)) {
+		st->unsupported++;
+		parse_done(out, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+	/* max_discard_seg = max_write_zeroes_seg = 1 (config): one segment. */
+	if (out_data != VIRTIO_BLK_DWZ_BYTES) {
+		st->err_len++;
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	iov_to_buf(e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, seg, sizeof(seg));
+	uint64_t sector = get_le64(seg);
+	uint32_t nsec = get_le32(seg + 8), flags = get_le32(seg + 12);
+
+	/* 5.2.6.2: DISCARD has no flags; WRITE_ZEROES only "unmap". */
+	if (flags & ~(zeroes ? VIRTIO_BLK_WZ_UNMAP : 0u)) {
+		st->unsupported++;
+		parse_done(out, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+	if (nsec > BLK_MAX_DWZ_SECTORS) {
+		st->err_len++;
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (!parse_range_ok(c, sector, (uint64_t)nsec * VIRTIO_BLK_SECTOR, st)) {
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	out->kind = BLK_PARSE_IO;
+	out->io = (struct blk_io){
+		.op = zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD,
+		.offset = sector * VIRTIO_BLK_SECTOR,
+		.len = (uint64_t)nsec * VIRTIO_BLK_SECTOR,
+		.unmap = flags & VIRTIO_BLK_WZ_UNMAP,
+		/* 5.2.6.2: in write-through mode what a completed request
+		 * changed is stable, as for a write. */
+		.dsync = !c->writeback,
+	};
+}
+
+void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct iovec *iov,
+	       struct blk_parse_out *out, struct blk_queue_stats *st)
+{
+	const struct iovec *last = e->nr ? &e->iov[e->nr - 1] : NULL;
+	uint8_t hdr[VIRTIO_BLK_HDR_BYTES];
+
+	st->requests++;
+	out->used_len = 1;
+	out->type = 0;
+	/* Without a writable status byte there is no way to answer. */
+	if (!last || !e->last_writable || !last->iov_base || last->iov_len == 0) {
+		st->err_no_status++;
+		out->kind = BLK_PARSE_NO_STATUS;
+		out->status = NULL;
+		return;
+	}
+	out->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+	if (e->err) {
+		st->err_buf++;
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (!parse_limits_ok(e)) {
+		st->err_limit++;
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (e->out_bytes < VIRTIO_BLK_HDR_BYTES) {
+		st->err_header++;
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	iov_to_buf(e->iov, e->nr_out, 0, hdr, sizeof(hdr));
+	out->type = get_le32(hdr);
+	uint64_t sector = get_le64(hdr + 8);
+	uint64_t in_data = e->in_bytes - 1;            /* before the status byte */
+	uint64_t out_data = e->out_bytes - VIRTIO_BLK_HDR_BYTES;
+
+	switch (out->type) {
+	case VIRTIO_BLK_T_IN:
+		st->reads++;
+		if (!parse_range_ok(c, sector, in_data, st)) {
+			parse_done(out, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		out->kind = BLK_PARSE_IO;
+		out->io = (struct blk_io){
+			.op = BLK_IO_READ,
+			.offset = sector * VIRTIO_BLK_SECTOR,
+			.len = in_data,
+			.iov = iov,
+			.iovcnt = iov_slice(iov, &e->iov[e->nr_out], e->nr_in, 0, in_data),
+		};
+		out->used_len = (uint32_t)(in_data + 1 > UINT32_MAX ? UINT32_MAX : in_data + 1);
+		return;
+	case VIRTIO_BLK_T_OUT:
+		st->writes++;
+		if (c->ro) {
+			st->err_ro++;
+			parse_done(out, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		if (!parse_range_ok(c, sector, out_data, st)) {
+			parse_done(out, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		out->kind = BLK_PARSE_IO;
+		out->io = (struct blk_io){
+			.op = BLK_IO_WRITE,
+			.offset = sector * VIRTIO_BLK_SECTOR,
+			.len = out_data,
+			.iov = iov,
+			.iovcnt = iov_slice(iov, e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, out_data),
+			/* 5.2.5: writeback == 0 means write-through. */
+			.dsync = !c->writeback,
+		};
+		return;
+	case VIRTIO_BLK_T_FLUSH:
+		st->flushes++;
+		out->kind = BLK_PARSE_IO;
+		out->io = (struct blk_io){ .op = BLK_IO_FLUSH };
+		return;
+	case VIRTIO_BLK_T_GET_ID: {
+		st->get_ids++;
+		if (in_data == 0) {
+			st->err_len++;
+			parse_done(out, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		uint64_t n = in_data < VIRTIO_BLK_ID_BYTES ? in_data : VIRTIO_BLK_ID_BYTES;
+		iov_from_buf(&e->iov[e->nr_out], e->nr_in, c->serial, n);
+		out->used_len = (uint32_t)n + 1;
+		parse_done(out, VIRTIO_BLK_S_OK);
+		return;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+		parse_dwz(c, e, out_data, false, out, st);
+		return;
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		parse_dwz(c, e, out_data, true, out, st);
+		return;
+	default:
+		st->unsupported++;
+		parse_done(out, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+}
