@@ -208,20 +208,10 @@ static void blk_req_submit(struct blk_req *req)
 static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 {
 	struct blk *b = bq->blk;
-	const struct blk_parse_ctx c = {
-		.capacity = b->p.capacity,
-		.blk_size = b->p.blk_size,
-		.ro = b->p.ro,
-		.discard = virtio_mmio_has_feature(&b->t, VIRTIO_BLK_F_DISCARD),
-		.write_zeroes = virtio_mmio_has_feature(&b->t, VIRTIO_BLK_F_WRITE_ZEROES),
-		/* The effective mode (blk_features_ok, or the driver's write). */
-		.writeback = b->config[VIRTIO_BLK_CFG_WRITEBACK],
-		.serial = b->serial,
-	};
 	struct blk_parse_out out;
 
 	req->bq = bq;
-	blk_parse(&c, &req->elem, req->iov, &out, &bq->st);
+	blk_parse(&b->pctx, &req->elem, req->iov, &req->io, &out, &bq->st);
 	req->status = out.status;
 	req->used_len = out.used_len;
 	req->type = out.type;
@@ -234,7 +224,6 @@ static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 		blk_req_finish(req, out.status_val);
 		break;
 	case BLK_PARSE_IO:
-		req->io = out.io;
 		blk_req_submit(req);
 		break;
 	}
@@ -491,6 +480,7 @@ static void blk_reset(void *dev)
 	for (unsigned i = 0; i < b->nr_queues; i++)
 		blk_queue_reset_slots(&b->q[i]);
 	b->config[VIRTIO_BLK_CFG_WRITEBACK] = b->p.writeback;
+	b->pctx.discard = b->pctx.write_zeroes = false;
 }
 
 /*
@@ -511,6 +501,9 @@ static bool blk_features_ok(void *dev, uint64_t features)
 	bool flush = (features >> VIRTIO_BLK_F_FLUSH) & 1;
 
 	b->config[VIRTIO_BLK_CFG_WRITEBACK] = flush && b->p.writeback;
+	/* What requests are checked against (blk_parse) follows the features. */
+	b->pctx.discard = (features >> VIRTIO_BLK_F_DISCARD) & 1;
+	b->pctx.write_zeroes = (features >> VIRTIO_BLK_F_WRITE_ZEROES) & 1;
 	return true;
 }
 
@@ -611,6 +604,10 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 		memcpy(b->serial, p->serial, n);
 	}
 	blk_build_config(b);
+	b->pctx = (struct blk_parse_ctx){
+		.capacity = b->p.capacity, .blk_size = b->p.blk_size, .ro = b->p.ro,
+		.writeback = &b->config[VIRTIO_BLK_CFG_WRITEBACK], .serial = b->serial,
+	};
 
 	f = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_EVENT_IDX) |
 	    (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | (1ULL << VIRTIO_BLK_F_SIZE_MAX) |

@@ -95,6 +95,7 @@ struct blk {
 	struct blk_params p;
 	char serial[VIRTIO_BLK_ID_BYTES];
 	uint8_t config[VIRTIO_BLK_CONFIG_LEN];
+	struct blk_parse_ctx pctx;   /* what requests are checked against */
 	const struct blk_backend_ops *be_ops;
 	void *be;                    /* default backend handle (blk_attach) */
 	unsigned inflight;           /* all queues; reset waits for 0 */

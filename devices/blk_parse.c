@@ -49,7 +49,7 @@ static bool parse_limits_ok(const struct virtq_elem *e)
 
 /* DISCARD and WRITE_ZEROES: one struct virtio_blk_discard_write_zeroes. */
 static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
-		      uint64_t out_data, bool zeroes, struct blk_parse_out *out,
+		      uint64_t out_data, bool zeroes, struct blk_io *io, struct blk_parse_out *out,
 		      struct blk_queue_stats *st)
 {
 	uint8_t seg[VIRTIO_BLK_DWZ_BYTES];
@@ -94,19 +94,32 @@ static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
 		return;
 	}
 	out->kind = BLK_PARSE_IO;
-	out->io = (struct blk_io){
-		.op = zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD,
-		.offset = sector * VIRTIO_BLK_SECTOR,
-		.len = (uint64_t)nsec * VIRTIO_BLK_SECTOR,
-		.unmap = flags & VIRTIO_BLK_WZ_UNMAP,
-		/* 5.2.6.2: in write-through mode what a completed request
-		 * changed is stable, as for a write. */
-		.dsync = !c->writeback,
-	};
+	io->op = zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD;
+	io->offset = sector * VIRTIO_BLK_SECTOR;
+	io->len = (uint64_t)nsec * VIRTIO_BLK_SECTOR;
+	io->iov = NULL;
+	io->iovcnt = 0;
+	io->unmap = flags & VIRTIO_BLK_WZ_UNMAP;
+	/* 5.2.6.2: in write-through mode what a completed request changed is
+	 * stable, as for a write. */
+	io->dsync = !*c->writeback;
+}
+
+/* The operation for the backend (fields the device sets; the rest is the backend's). */
+static void parse_io(struct blk_io *io, enum blk_io_op op, uint64_t offset, uint64_t len,
+		     struct iovec *iov, unsigned iovcnt, bool dsync)
+{
+	io->op = op;
+	io->offset = offset;
+	io->len = len;
+	io->iov = iov;
+	io->iovcnt = iovcnt;
+	io->dsync = dsync;
+	io->unmap = false;
 }
 
 void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct iovec *iov,
-	       struct blk_parse_out *out, struct blk_queue_stats *st)
+	       struct blk_io *io, struct blk_parse_out *out, struct blk_queue_stats *st)
 {
 	const struct iovec *last = e->nr ? &e->iov[e->nr - 1] : NULL;
 	uint8_t hdr[VIRTIO_BLK_HDR_BYTES];
@@ -151,13 +164,8 @@ void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct
 			return;
 		}
 		out->kind = BLK_PARSE_IO;
-		out->io = (struct blk_io){
-			.op = BLK_IO_READ,
-			.offset = sector * VIRTIO_BLK_SECTOR,
-			.len = in_data,
-			.iov = iov,
-			.iovcnt = iov_slice(iov, &e->iov[e->nr_out], e->nr_in, 0, in_data),
-		};
+		parse_io(io, BLK_IO_READ, sector * VIRTIO_BLK_SECTOR, in_data, iov,
+			 iov_slice(iov, &e->iov[e->nr_out], e->nr_in, 0, in_data), false);
 		out->used_len = (uint32_t)(in_data + 1 > UINT32_MAX ? UINT32_MAX : in_data + 1);
 		return;
 	case VIRTIO_BLK_T_OUT:
@@ -172,20 +180,15 @@ void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct
 			return;
 		}
 		out->kind = BLK_PARSE_IO;
-		out->io = (struct blk_io){
-			.op = BLK_IO_WRITE,
-			.offset = sector * VIRTIO_BLK_SECTOR,
-			.len = out_data,
-			.iov = iov,
-			.iovcnt = iov_slice(iov, e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, out_data),
-			/* 5.2.5: writeback == 0 means write-through. */
-			.dsync = !c->writeback,
-		};
+		/* 5.2.5: writeback == 0 means write-through. */
+		parse_io(io, BLK_IO_WRITE, sector * VIRTIO_BLK_SECTOR, out_data, iov,
+			 iov_slice(iov, e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, out_data),
+			 !*c->writeback);
 		return;
 	case VIRTIO_BLK_T_FLUSH:
 		st->flushes++;
 		out->kind = BLK_PARSE_IO;
-		out->io = (struct blk_io){ .op = BLK_IO_FLUSH };
+		parse_io(io, BLK_IO_FLUSH, 0, 0, NULL, 0, false);
 		return;
 	case VIRTIO_BLK_T_GET_ID: {
 		st->get_ids++;
@@ -201,10 +204,10 @@ void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct
 		return;
 	}
 	case VIRTIO_BLK_T_DISCARD:
-		parse_dwz(c, e, out_data, false, out, st);
+		parse_dwz(c, e, out_data, false, io, out, st);
 		return;
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		parse_dwz(c, e, out_data, true, out, st);
+		parse_dwz(c, e, out_data, true, io, out, st);
 		return;
 	default:
 		st->unsupported++;

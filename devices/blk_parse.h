@@ -33,7 +33,7 @@ struct blk_parse_ctx {
 	bool ro;
 	bool discard;            /* VIRTIO_BLK_F_DISCARD negotiated */
 	bool write_zeroes;       /* VIRTIO_BLK_F_WRITE_ZEROES negotiated */
-	bool writeback;          /* the effective cache mode (config writeback byte) */
+	const uint8_t *writeback; /* the effective cache mode: the config writeback byte */
 	const char *serial;      /* VIRTIO_BLK_ID_BYTES, NUL-padded */
 };
 
@@ -49,15 +49,16 @@ struct blk_parse_out {
 	uint8_t status_val;      /* DONE: the answer */
 	uint32_t used_len;       /* bytes the device writes, status included, on success */
 	uint32_t type;           /* the header's type, when there was one */
-	struct blk_io io;        /* IO: op, offset, len, iov (into the caller's), dsync, unmap */
 };
 
 /*
- * Parse the popped chain e; data segments are sliced into iov (room for
- * VIRTQ_SEG_MAX).  A GET_ID is answered in place (the serial is copied
- * into its buffer).  The request and error counters of st move.
+ * Parse the popped chain e.  For BLK_PARSE_IO, io gets the operation (op,
+ * offset, len, dsync, unmap; data segments sliced into iov, room for
+ * VIRTQ_SEG_MAX); its other fields are left alone.  A GET_ID is answered
+ * in place (the serial is copied into its buffer).  The request and error
+ * counters of st move.
  */
 void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct iovec *iov,
-	       struct blk_parse_out *out, struct blk_queue_stats *st);
+	       struct blk_io *io, struct blk_parse_out *out, struct blk_queue_stats *st);
 
 #endif

@@ -21,9 +21,10 @@ struct chain {
 	uint8_t status;
 };
 
+static const uint8_t wb_on = 1, wb_off = 0;
 static const struct blk_parse_ctx ctx = {
 	.capacity = 2048, .blk_size = 512, .discard = true, .write_zeroes = true,
-	.writeback = true, .serial = "serial-0123456789abc",
+	.writeback = &wb_on, .serial = "serial-0123456789abc",
 };
 
 static void seg(struct chain *c, void *p, uint64_t len, bool w)
@@ -59,34 +60,35 @@ static void test_read_write_flush(void **state)
 	static struct chain c;
 	struct iovec iov[VIRTQ_SEG_MAX];
 	struct blk_parse_out o;
+	struct blk_io io;
 	struct blk_queue_stats st = { 0 };
 	(void)state;
 
 	build(&c, VIRTIO_BLK_T_IN, 8, 4096, true);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
-	assert_int_equal(o.io.op, BLK_IO_READ);
-	assert_int_equal(o.io.offset, 8 * 512);
-	assert_int_equal(o.io.len, 4096);
-	assert_int_equal(o.io.iovcnt, 1);
-	assert_ptr_equal(o.io.iov[0].iov_base, c.data);
+	assert_int_equal(io.op, BLK_IO_READ);
+	assert_int_equal(io.offset, 8 * 512);
+	assert_int_equal(io.len, 4096);
+	assert_int_equal(io.iovcnt, 1);
+	assert_ptr_equal(io.iov[0].iov_base, c.data);
 	assert_ptr_equal(o.status, &c.status);
 	assert_int_equal(o.used_len, 4097);
 
 	build(&c, VIRTIO_BLK_T_OUT, 2047, 512, false);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
-	assert_int_equal(o.io.op, BLK_IO_WRITE);
-	assert_false(o.io.dsync);
+	assert_int_equal(io.op, BLK_IO_WRITE);
+	assert_false(io.dsync);
 	struct blk_parse_ctx wt = ctx;
-	wt.writeback = false;
-	blk_parse(&wt, &c.e, iov, &o, &st);
-	assert_true(o.io.dsync);
+	wt.writeback = &wb_off;
+	blk_parse(&wt, &c.e, iov, &io, &o, &st);
+	assert_true(io.dsync);
 
 	build(&c, VIRTIO_BLK_T_FLUSH, 0, 0, false);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
-	assert_int_equal(o.io.op, BLK_IO_FLUSH);
+	assert_int_equal(io.op, BLK_IO_FLUSH);
 	assert_int_equal(st.requests, 4);
 	assert_int_equal(st.reads, 1);
 	assert_int_equal(st.writes, 2);
@@ -98,12 +100,13 @@ static void test_answered_here(void **state)
 	static struct chain c;
 	struct iovec iov[VIRTQ_SEG_MAX];
 	struct blk_parse_out o;
+	struct blk_io io;
 	struct blk_queue_stats st = { 0 };
 	(void)state;
 
 	/* GET_ID: the serial, at most 20 bytes, in the buffer. */
 	build(&c, VIRTIO_BLK_T_GET_ID, 0, 32, true);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_DONE);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_OK);
 	assert_int_equal(o.used_len, 21);
@@ -111,23 +114,23 @@ static void test_answered_here(void **state)
 
 	/* Past the end, not a whole block, read-only, unknown type. */
 	build(&c, VIRTIO_BLK_T_IN, 2048, 512, true);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_IOERR);
 	assert_int_equal(st.err_range, 1);
 	build(&c, VIRTIO_BLK_T_IN, UINT64_MAX / 512, 512, true);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(st.err_range, 2);
 	build(&c, VIRTIO_BLK_T_IN, 0, 100, true);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(st.err_len, 1);
 	struct blk_parse_ctx ro = ctx;
 	ro.ro = true;
 	build(&c, VIRTIO_BLK_T_OUT, 0, 512, false);
-	blk_parse(&ro, &c.e, iov, &o, &st);
+	blk_parse(&ro, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_IOERR);
 	assert_int_equal(st.err_ro, 1);
 	build(&c, 77, 0, 0, false);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_UNSUPP);
 	assert_int_equal(st.unsupported, 1);
 
@@ -135,10 +138,10 @@ static void test_answered_here(void **state)
 	struct blk_parse_ctx big = ctx;
 	big.blk_size = 4096;
 	build(&c, VIRTIO_BLK_T_IN, 1, 4096, true);
-	blk_parse(&big, &c.e, iov, &o, &st);
+	blk_parse(&big, &c.e, iov, &io, &o, &st);
 	assert_int_equal(st.err_range, 3);
 	build(&c, VIRTIO_BLK_T_IN, 8, 512, true);
-	blk_parse(&big, &c.e, iov, &o, &st);
+	blk_parse(&big, &c.e, iov, &io, &o, &st);
 	assert_int_equal(st.err_len, 2);
 }
 
@@ -147,6 +150,7 @@ static void test_unanswerable_and_framing(void **state)
 	static struct chain c;
 	struct iovec iov[VIRTQ_SEG_MAX];
 	struct blk_parse_out o;
+	struct blk_io io;
 	struct blk_queue_stats st = { 0 };
 	(void)state;
 
@@ -154,7 +158,7 @@ static void test_unanswerable_and_framing(void **state)
 	build(&c, VIRTIO_BLK_T_IN, 0, 512, false);
 	c.e.nr--;
 	c.e.last_writable = false;
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_NO_STATUS);
 	assert_int_equal(st.err_no_status, 1);
 
@@ -167,24 +171,24 @@ static void test_unanswerable_and_framing(void **state)
 	seg(&c, c.hdr, 5, false);
 	seg(&c, c.hdr + 5, 11, false);
 	seg(&c, c.data, 1025, true);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
-	assert_int_equal(o.io.offset, 4 * 512);
-	assert_int_equal(o.io.len, 1024);
+	assert_int_equal(io.offset, 4 * 512);
+	assert_int_equal(io.len, 1024);
 	assert_ptr_equal(o.status, c.data + 1024);
 
 	/* A header shorter than 16 bytes. */
 	memset(&c, 0, sizeof(c));
 	seg(&c, c.hdr, 8, false);
 	seg(&c, &c.status, 1, true);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_IOERR);
 	assert_int_equal(st.err_header, 1);
 
 	/* A segment over size_max. */
 	build(&c, VIRTIO_BLK_T_IN, 0, 512, true);
 	c.e.iov[1].iov_len = BLK_SIZE_MAX + 512ull;
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_IOERR);
 	assert_int_equal(st.err_limit, 1);
 }
@@ -194,6 +198,7 @@ static void test_discard_write_zeroes(void **state)
 	static struct chain c;
 	struct iovec iov[VIRTQ_SEG_MAX];
 	struct blk_parse_out o;
+	struct blk_io io;
 	struct blk_queue_stats st = { 0 };
 	(void)state;
 
@@ -203,25 +208,25 @@ static void test_discard_write_zeroes(void **state)
 	memcpy(c.data, &sec, 8);
 	memcpy(c.data + 8, &n, 4);
 	memcpy(c.data + 12, &fl, 4);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
-	assert_int_equal(o.io.op, BLK_IO_WRITE_ZEROES);
-	assert_int_equal(o.io.offset, 16 * 512);
-	assert_int_equal(o.io.len, 8 * 512);
-	assert_true(o.io.unmap);
+	assert_int_equal(io.op, BLK_IO_WRITE_ZEROES);
+	assert_int_equal(io.offset, 16 * 512);
+	assert_int_equal(io.len, 8 * 512);
+	assert_true(io.unmap);
 	/* DISCARD takes no flags; without the feature: UNSUPP. */
 	memcpy(c.hdr, &(uint32_t){ htole32(VIRTIO_BLK_T_DISCARD) }, 4);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_UNSUPP);
 	struct blk_parse_ctx nod = ctx;
 	nod.discard = false;
 	fl = 0;
 	memcpy(c.data + 12, &fl, 4);
-	blk_parse(&nod, &c.e, iov, &o, &st);
+	blk_parse(&nod, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_UNSUPP);
-	blk_parse(&ctx, &c.e, iov, &o, &st);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
-	assert_int_equal(o.io.op, BLK_IO_DISCARD);
+	assert_int_equal(io.op, BLK_IO_DISCARD);
 	assert_int_equal(st.discards, 3);
 	assert_int_equal(st.write_zeroes, 1);
 }
