@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-blk request handling (virtio 1.2 5.2.6).
+ * virtio-blk (virtio 1.2 5.2): its queues on the IOThreads (kicks, polling,
+ * draining the avail ring), request slots and completion, the interrupt
+ * decision per batch, reset and config space.  Parsing a request is
+ * blk_parse.c's; moving its data, the backend's.
  *
- * A request is: a 16-byte device-readable header {le32 type, le32
- * reserved, le64 sector}, data (readable for OUT, DISCARD, WRITE_ZEROES;
- * writable for IN, GET_ID), and a device-writable status byte, the last
- * byte of the chain.  With VIRTIO_F_VERSION_1 the framing into descriptors
- * is arbitrary (2.7.4 "Message Framing"), so the header is gathered and the
- * data sliced out of the segments wherever they fall.
- *
- * Issue 4's rule: a request whose status byte we can write is answered
- * (IOERR / UNSUPP for a bad one); without a writable status byte, or with a
- * broken ring, the device sets DEVICE_NEEDS_RESET.
+ * A request whose status byte can be written is answered (IOERR / UNSUPP
+ * for a bad one); without a writable status byte, or with a broken ring,
+ * the device sets DEVICE_NEEDS_RESET.
  */
 #include "blk.h"
 #include "iov.h"
@@ -376,7 +372,7 @@ static bool blk_queue_on_poll(void *opaque)
 	return got > 0;
 }
 
-/* The IOThread starts polling this queue: the driver need not kick (seed 002). */
+/* The IOThread starts polling this queue: the driver need not kick (2.7.10). */
 static void blk_queue_on_poll_begin(void *opaque)
 {
 	struct blk_queue *bq = opaque;

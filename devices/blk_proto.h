@@ -88,7 +88,7 @@ struct blk_backend_ops {
 	int (*submit)(void *be, struct blk_io *io);
 };
 
-/* Per-queue counters (README "Stats"); device totals are their sums. */
+/* Per-queue counters (docs/counters.md); device totals are their sums. */
 struct blk_queue_stats {
 	uint64_t kicks;               /* guest notifications (ioeventfd or bus), each one */
 	uint64_t batches;             /* drains that found at least one request */

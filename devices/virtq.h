@@ -5,7 +5,7 @@
  * The three rings live in guest memory and the guest may rewrite them at
  * any moment, so every field is read exactly once into a local, validated
  * with arithmetic that cannot wrap, and only then used.  Two kinds of
- * guest error are told apart (issue 4's rule):
+ * guest error are told apart:
  *
  *  - a broken ring or descriptor STRUCTURE (head or next index out of
  *    range, a loop, a chain longer than the queue, a bad indirect table, a
@@ -45,8 +45,9 @@
 /*
  * The largest queue pollvm offers (QueueNumMax).  256 entries cover a
  * QD32 workload eight times over and keep per-queue request state small.
- * A power of two: the spec (2.7) lets the driver pick any Queue Size up to
- * it, and a split ring needs no power of two, so nothing here assumes one.
+ * A power of two, and so is every Queue Size the transport accepts
+ * (QueueNum: a power of two up to it): the ring indices are masked with
+ * num - 1 (virtq.c).
  */
 #define VIRTQ_NUM_MAX 256
 /* Segments one chain may carry (direct plus indirect), see virtq_pop(). */
@@ -74,7 +75,7 @@ struct virtq_elem {
 	struct iovec iov[VIRTQ_SEG_MAX];
 };
 
-/* Refusals and traffic, one counter per kind (README "Stats"). */
+/* Refusals and traffic, one counter per kind (docs/counters.md). */
 struct virtq_stats {
 	uint64_t popped, pushed;
 	uint64_t notify_checks, notify_suppressed;
@@ -163,7 +164,8 @@ bool virtq_should_notify(struct virtq *q);
  * Ask the driver to kick (enable) or not to (disable) when it adds
  * buffers: VIRTQ_USED_F_NO_NOTIFY, or avail_event with EVENT_IDX.  When
  * enabling, returns true if buffers arrived meanwhile (the caller must
- * drain again: the race of seed 002); false otherwise.
+ * drain again, or a buffer published while kicks were off is stranded);
+ * false otherwise.
  */
 bool virtq_set_notification(struct virtq *q, bool enable);
 

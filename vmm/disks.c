@@ -443,7 +443,7 @@ void disks_stats_print(const struct vm_disks *ds, FILE *f)
 			d->name, U(s.requests), U(s.reads), U(s.writes), U(s.flushes), U(s.kicks),
 			U(s.batches), U(d->blk.irq_writes), U(s.irqs_suppressed),
 			U(s.err_no_status + s.err_buf + s.err_header + s.err_len + s.err_range + s.err_ro +
-			  s.err_io + s.err_ring),
+			  s.err_io + s.err_ring + s.err_limit),
 			U(s.poll_windows), U(s.poll_drains), U(s.kicks_late), U(batch_max));
 		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
 			ring_print(f, d, q);

@@ -388,7 +388,7 @@ static int evloop_poll(struct evloop *l, uint64_t t0, uint64_t window, uint64_t 
 	return progress;
 }
 
-/* Seed 001: sources without progress for idle_ns fall back to their fd. */
+/* Sources without progress for idle_ns fall back to their fd: many idle disks cost nothing. */
 static int evloop_remove_idle(struct evloop *l, uint64_t t)
 {
 	int progress = 0;
@@ -430,7 +430,8 @@ static bool evloop_may_poll(struct evloop *l, uint64_t t, int timeout_ms, uint64
 
 	if (!l->policy.p.max_ns || !w || !l->nr_poll || timeout_ms == 0)
 		return false;
-	/* Seed 000: never poll while a source exists that only its fd can report. */
+	/* Never poll while a source exists that only its fd can report: polling
+	 * must not delay what it cannot see. */
 	if (l->nr_pollable != l->nr_handlers)
 		return false;
 	if (l->contention_aware && !contention_allows(&l->cont, t))
@@ -496,7 +497,8 @@ int evloop_run_once(struct evloop *l, int timeout_ms)
 			return progress;
 		}
 	}
-	/* About to sleep: notifications back on, and the re-check (seed 002). */
+	/* About to sleep: notifications back on, and the re-check that catches
+	 * what was published while they were off. */
 	if (l->poll_started)
 		progress += evloop_poll_end_all(l);
 	if (!progress && timeout_ms != 0)

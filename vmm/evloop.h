@@ -6,19 +6,20 @@
  * the io_uring submit and the irqfd writes are deferred so that a whole
  * batch costs one io_uring_submit() and at most one interrupt per device.
  *
- * Adaptive polling (issue 6, modelled on QEMU's util/aio-posix.c):
+ * Adaptive polling (modelled on QEMU's util/aio-posix.c):
  *  - A source with on_poll can be checked without its fd.  Sources that
  *    showed activity recently form the poll set; one idle for
  *    poll_params.idle_ns leaves it and waits on its fd only, and its next fd
- *    event puts it back (seed 001), so a poll pass costs O(active sources),
+ *    event puts it back, so a poll pass costs O(active sources),
  *    not O(disks).
  *  - Each iteration polls the poll set for up to poll_ns (poll_policy.h),
- *    but only when every registered source can be polled (seed 000: polling
+ *    but only when every registered source can be polled (polling
  *    must never delay a source that cannot), then blocks in epoll_wait; the
  *    time until the event (block_ns) feeds the policy.
  *  - While polling, on_poll_begin lets a source suppress its notifications
  *    (virtqueue: NO_NOTIFY / avail_event); before blocking, on_poll_end
- *    re-enables them and re-checks once (seed 002's race).
+ *    re-enables them and re-checks once (a buffer published in between
+ *    is seen by the re-check or kicks).
  *  - Sources out of the poll set are still seen while the loop polls: their
  *    fds are checked with a non-blocking epoll_wait every
  *    EVLOOP_FD_CHECK_NS of continuous polling (the price of leaving the

@@ -57,7 +57,7 @@ int kvm_create(struct kvm *k)
 		r = -errno;
 		if (r == -ENOENT)
 			pv_err(PV_INPUT, "/dev/kvm does not exist: this machine has no KVM "
-			       "(see README: nested test host)");
+			       "(see docs/testing.md: the nested test host)");
 		else if (r == -EACCES || r == -EPERM)
 			pv_err(PV_INPUT, "/dev/kvm: permission denied (run as root or join the kvm group)");
 		else if (r == -EMFILE || r == -ENFILE || r == -ENOMEM)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Counters, printed on stderr at exit and on SIGUSR1, and written as JSON
- * with --stats FILE.  The JSON keys are documented in README.md ("Stats")
+ * with --stats FILE.  The JSON keys are documented in docs/counters.md
  * and kept stable.
  */
 #ifndef POLLVM_VMM_STATS_H
