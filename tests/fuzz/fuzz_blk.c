@@ -45,7 +45,7 @@
 
 #include "../../devices/blk.h"
 #include "../../devices/virtq.h"
-#include "../unit/vq_driver.h"
+#include "../lib/vq_driver.h"
 
 #define RAM_GPA   0x10000ULL
 #define RAM_SIZE  0x10000ULL

@@ -30,7 +30,7 @@
 
 #include "../../devices/blk_uring.h"
 #include "../../vmm/iothread.h"
-#include "vq_driver.h"
+#include "../lib/vq_driver.h"
 
 #define SIZE (8u << 20)     /* the image: 8 MiB */
 #define HOST_BLOCK 4096u

@@ -20,7 +20,7 @@
 
 #include "../../devices/blk_uring.h"
 #include "../../vmm/iothread.h"
-#include "vq_driver.h"
+#include "../lib/vq_driver.h"
 
 #define SIZE (64ull << 20)  /* the null disk: 64 MiB */
 #define FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | \

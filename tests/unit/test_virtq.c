@@ -9,7 +9,7 @@
 #include <errno.h>
 
 #include "../../devices/virtq.h"
-#include "vq_driver.h"
+#include "../lib/vq_driver.h"
 
 #define NUM 16
 
