@@ -37,15 +37,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* The harness's own checking loops: not coverage feedback, and ~10x faster. */
 #define NO_COV __attribute__((no_sanitize("coverage"), noinline))
 
-#include "../../devices/blk.h"
 #include "../../devices/virtq.h"
-#include "../lib/vq_driver.h"
+#include "../lib/blk_fx.h"
 
 #define RAM_GPA   0x10000ULL
 #define RAM_SIZE  0x10000ULL
@@ -54,9 +52,9 @@
 #define USED_OFF  0x2000
 #define DISK_SECTORS 512
 
-static uint8_t *ram, *snap;
+static struct blk_fx fx;             /* the disk on the fake backend, a RAM disk */
+static uint8_t *ram, *snap;          /* fx's guest RAM, and as it was before the run */
 static uint8_t *allowed;             /* per RAM byte: device may write it */
-static struct guest_mem mem;
 static uint8_t disk[DISK_SECTORS * 512], disk0[DISK_SECTORS * 512];
 
 /* ---- the oracle ------------------------------------------------------- */
@@ -172,14 +170,10 @@ NO_COV static void oracle(unsigned num, bool indirect)
 	memset(allowed + used_lo, 1, used_len);
 }
 
-/* ---- the backend: asynchronous, moves real data ------------------------ */
+/* ---- the backend: the fake on a RAM disk, checked ----------------------- */
 
-struct fake_be {
-	struct blk_io *pending[VIRTQ_NUM_MAX];
-	unsigned n, submitted, seq;
-	bool fail;
-};
-static struct fake_be be;
+static bool fail_every_third;        /* the backend fails every third completion */
+static unsigned completions;
 
 static bool in_ram(const void *p, uint64_t len)
 {
@@ -187,13 +181,12 @@ static bool in_ram(const void *p, uint64_t len)
 	return b && b >= ram && len <= (uint64_t)(ram + RAM_SIZE - b);
 }
 
-NO_COV static int fake_submit(void *opaque, struct blk_io *io)
+/* What the device hands the backend: published, in the guest's buffers, inside the disk. */
+NO_COV static void oracle_submit(void *arg, struct blk_io *io)
 {
-	struct fake_be *f = opaque;
+	struct fake_be *f = arg;
 
-	if (f->n >= VIRTQ_NUM_MAX)
-		abort(); /* more in flight than slots: blk must throttle */
-	if (++f->submitted > O.nr_published && !O.self_modifying)
+	if (f->submitted > O.nr_published && !O.self_modifying)
 		abort(); /* a request nobody published */
 	switch (io->op) {
 	case BLK_IO_READ:
@@ -225,60 +218,21 @@ NO_COV static int fake_submit(void *opaque, struct blk_io *io)
 	default:
 		abort();
 	}
-	f->pending[f->n++] = io;
-	return 0;
 }
 
-static void fake_do(struct blk_io *io)
-{
-	uint64_t off = io->offset;
-
-	switch (io->op) {
-	case BLK_IO_READ:
-		for (unsigned i = 0; i < io->iovcnt; i++) {
-			memcpy(io->iov[i].iov_base, disk + off, io->iov[i].iov_len);
-			off += io->iov[i].iov_len;
-		}
-		break;
-	case BLK_IO_WRITE:
-		for (unsigned i = 0; i < io->iovcnt; i++) {
-			memcpy(disk + off, io->iov[i].iov_base, io->iov[i].iov_len);
-			off += io->iov[i].iov_len;
-		}
-		break;
-	case BLK_IO_DISCARD:
-	case BLK_IO_WRITE_ZEROES:
-		memset(disk + off, 0, io->len);
-		break;
-	default:
-		break;
-	}
-}
-
+/* Complete all the backend holds in the order order picks (a rotation, maybe reversed). */
 static void complete_all(uint8_t order)
 {
-	unsigned n = be.n;
 	struct blk_io *p[VIRTQ_NUM_MAX];
+	unsigned n = fake_be_take_all(&fx.be, p);
 
-	memcpy(p, be.pending, n * sizeof(p[0]));
-	be.n = 0;
 	for (unsigned k = 0; k < n; k++) {
 		unsigned j = (k + (order >> 1)) % n;
 		struct blk_io *io = p[order & 1 ? n - 1 - j : j];
-		int res = 0;
-		if (be.fail && ++be.seq % 3 == 0)
-			res = -EIO;
-		else
-			fake_do(io);
-		io->complete(io, res);
+		fake_be_finish(&fx.be, io, fail_every_third && ++completions % 3 == 0 ? -EIO : 0);
 	}
 }
 
-static const struct blk_backend_ops fake_ops = { .submit = fake_submit };
-
-static struct blk blk;
-static struct evloop loop;
-static int irqfd, kickfd;
 static struct blk_params params = {
 	.capacity = DISK_SECTORS, .blk_size = 512, .discard = true, .write_zeroes = true,
 	.writeback = true, .num_queues = 1, .serial = "fuzz-blk-serial-0123456789",
@@ -286,7 +240,7 @@ static struct blk_params params = {
 
 NO_COV static void check(unsigned num)
 {
-	if (blk.inflight || be.n)
+	if (fx.b.inflight || fx.be.n)
 		abort();
 	if (O.self_modifying)
 		return;
@@ -316,24 +270,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	ram = aligned_alloc(4096, RAM_SIZE);
+	/* Each input places the rings itself. */
+	drv_init_at(&fx.d, RAM_GPA, VIRTQ_NUM_MAX, RAM_SIZE);
+	ram = fx.d.ram;
 	snap = malloc(RAM_SIZE);
 	for (size_t i = 0; i < sizeof(disk0); i += 512)
 		memset(disk0 + i, (int)(i / 512), 512);
 	allowed = malloc(RAM_SIZE);
-	gmem_add(&mem, RAM_GPA, RAM_SIZE, ram);
-	irqfd = eventfd(0, EFD_NONBLOCK);
-	kickfd = eventfd(0, EFD_NONBLOCK);
-	if (evloop_init(&loop) || blk_init(&blk, "fuzz", &params, &mem, irqfd, &kickfd, &fake_ops, &be) ||
-	    blk_attach(&blk, &loop))
+	fx.be.disk = disk;
+	fx.be.disk_size = sizeof(disk);
+	fx.be.on_submit = oracle_submit;
+	fx.be.on_submit_arg = &fx.be;
+	if (blk_fx_start_fake(&fx, &params))
 		abort();
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t v;
-
 	if (size < 2)
 		return 0;
 	uint8_t mode = data[0], order = data[1];
@@ -346,9 +300,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A driver hands the device a zeroed used ring (the rest is the fuzzer's). */
 	memset(ram + USED_OFF, 0, virtq_used_bytes(num) + 2);
 	memcpy(disk, disk0, sizeof(disk));
-	blk.p.ro = mode & 8;
-	be.fail = mode & 0x80;
-	be.submitted = be.seq = 0;
+	fx.b.p.ro = mode & 8;
+	fail_every_third = mode & 0x80;
+	fx.be.submitted = completions = 0;
 	oracle(num, indirect);
 	memcpy(snap, ram, RAM_SIZE);
 
@@ -356,32 +310,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (1ULL << VIRTIO_BLK_F_FLUSH) |
 			(evidx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0) |
 			(indirect ? 1ULL << VIRTIO_F_RING_INDIRECT_DESC : 0);
-	if (blk.p.ro)
+	if (fx.b.p.ro)
 		feat &= ~((1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
 	/* A driver that resets the device and brings queue 0 up by the book
 	 * (virtio 1.2 3.1.1): only the ring contents come from the input. */
-	struct drv d = { .num = (uint16_t)num, .desc = RAM_GPA + DESC_OFF,
-			 .avail = RAM_GPA + AVAIL_OFF, .used = RAM_GPA + USED_OFF };
-	drv_mmio_wr(&blk.t, VIRTIO_MMIO_STATUS, 0);
-	drv_bring_up(&d, &blk.t, feat);
-	if (!(blk.t.status & VIRTIO_STATUS_DRIVER_OK))
+	fx.d.num = (uint16_t)num;
+	fx.d.desc = RAM_GPA + DESC_OFF;
+	fx.d.avail = RAM_GPA + AVAIL_OFF;
+	fx.d.used = RAM_GPA + USED_OFF;
+	drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_STATUS, 0);
+	blk_fx_up(&fx, feat);
+	if (!(fx.b.t.status & VIRTIO_STATUS_DRIVER_OK))
 		abort();
 
 	/* DRIVER_OK kicked the queue: the loop drains it. */
 	unsigned rounds = 1 + (order & 3);
 	for (unsigned round = 0; round < rounds; round++) {
-		evloop_run_once(&loop, 0);
+		evloop_run_once(&fx.loop, 0);
 		complete_all(order);
-		evloop_run_once(&loop, 0);
-		drv_mmio_wr(&blk.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		evloop_run_once(&fx.loop, 0);
+		drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
-	evloop_run_once(&loop, 0);
+	evloop_run_once(&fx.loop, 0);
 	complete_all(order);
-	evloop_run_once(&loop, 0);
+	evloop_run_once(&fx.loop, 0);
 	check(num);
-	while (read(irqfd, &v, 8) == 8)
-		;
-	while (read(kickfd, &v, 8) == 8)
-		;
+	blk_fx_irqs(&fx);
+	drv_eventfd_take(fx.kick[0]);
 	return 0;
 }

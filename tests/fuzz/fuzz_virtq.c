@@ -31,15 +31,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* The harness's own checking loops: not coverage feedback, and ~10x faster. */
 #define NO_COV __attribute__((no_sanitize("coverage"), noinline))
 
-#include "../../devices/blk.h"
 #include "../../devices/virtq.h"
-#include "../lib/vq_driver.h"
+#include "../lib/blk_fx.h"
 
 #define RAM_GPA  0x10000ULL
 #define RAM_SIZE 0x10000ULL
@@ -47,8 +45,8 @@
 #define AVAIL_OFF 0x1000
 #define USED_OFF  0x2000
 
+static struct blk_fx fx;             /* guest RAM; the disk on the fake backend */
 static uint8_t *ram;
-static struct guest_mem mem;
 
 /* ---- raw virtqueue ---------------------------------------------------------- */
 
@@ -67,7 +65,7 @@ NO_COV static void check_only_used_ring_written(unsigned num)
 
 static void vq_start(struct virtq *q, unsigned num, bool event_idx, bool indirect)
 {
-	virtq_init(q, &mem);
+	virtq_init(q, &fx.d.mem);
 	q->num = (uint16_t)num;
 	q->desc_gpa = RAM_GPA + DESC_OFF;
 	q->avail_gpa = RAM_GPA + AVAIL_OFF;
@@ -190,21 +188,12 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 
 /* ---- virtio-blk ---------------------------------------------------------------- */
 
-struct fake_be {
-	struct blk_io *pending[VIRTQ_NUM_MAX];
-	unsigned n;
-	bool fail;
-};
+static bool fail_completions;
 
-static struct fake_be be;
-
-static int fake_submit(void *opaque, struct blk_io *io)
+/* Touch every byte the device hands the backend: it must be guest RAM. */
+static void touch_submit(void *arg, struct blk_io *io)
 {
-	struct fake_be *f = opaque;
-
-	if (f->n >= VIRTQ_NUM_MAX)
-		abort(); /* more in flight than slots: blk must throttle */
-	/* Touch every byte the device handed us: must be guest RAM. */
+	(void)arg;
 	for (unsigned i = 0; i < io->iovcnt; i++) {
 		uint8_t *b = io->iov[i].iov_base;
 		if (!b || b < ram || b + io->iov[i].iov_len > ram + RAM_SIZE)
@@ -214,15 +203,8 @@ static int fake_submit(void *opaque, struct blk_io *io)
 		else
 			(void)*(volatile uint8_t *)(b + io->iov[i].iov_len - 1);
 	}
-	f->pending[f->n++] = io;
-	return 0;
 }
 
-static const struct blk_backend_ops fake_ops = { .submit = fake_submit };
-
-static struct blk blk;
-static struct evloop loop;
-static int irqfd, kickfd;
 static struct blk_params params = {
 	.capacity = 4096, .blk_size = 512, .discard = true, .write_zeroes = true,
 	.writeback = true, .num_queues = 1, .serial = "fuzz",
@@ -230,41 +212,36 @@ static struct blk_params params = {
 
 static void fuzz_blk(unsigned num, uint64_t feat)
 {
-	uint64_t v;
-
 	/* A driver that resets the device and brings queue 0 up by the book
 	 * (virtio 1.2 3.1.1): only the ring contents come from the input. */
-	struct drv d = { .num = (uint16_t)num, .desc = RAM_GPA + DESC_OFF,
-			 .avail = RAM_GPA + AVAIL_OFF, .used = RAM_GPA + USED_OFF };
-	drv_mmio_wr(&blk.t, VIRTIO_MMIO_STATUS, 0);
-	drv_bring_up(&d, &blk.t, feat);
+	fx.d.num = (uint16_t)num;
+	fx.d.desc = RAM_GPA + DESC_OFF;
+	fx.d.avail = RAM_GPA + AVAIL_OFF;
+	fx.d.used = RAM_GPA + USED_OFF;
+	drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_STATUS, 0);
+	blk_fx_up(&fx, feat);
 
 	/* DRIVER_OK kicked the queue: the loop drains it. */
 	for (int round = 0; round < 3; round++) {
-		evloop_run_once(&loop, 0);
-		unsigned n = be.n;
-		be.n = 0;
-		for (unsigned i = 0; i < n; i++)
-			be.pending[i]->complete(be.pending[i], be.fail ? -5 : 0);
-		evloop_run_once(&loop, 0);
-		drv_mmio_wr(&blk.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		evloop_run_once(&fx.loop, 0);
+		fake_be_complete_all(&fx.be, fail_completions ? -EIO : 0);
+		evloop_run_once(&fx.loop, 0);
+		drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
-	if (blk.inflight)
+	if (fx.b.inflight)
 		abort();
-	while (read(irqfd, &v, 8) == 8)
-		;
+	blk_fx_irqs(&fx);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	ram = aligned_alloc(4096, RAM_SIZE);
-	gmem_add(&mem, RAM_GPA, RAM_SIZE, ram);
-	irqfd = eventfd(0, EFD_NONBLOCK);
-	kickfd = eventfd(0, EFD_NONBLOCK);
-	if (evloop_init(&loop) || blk_init(&blk, "fuzz", &params, &mem, irqfd, &kickfd, &fake_ops, &be) ||
-	    blk_attach(&blk, &loop))
+	/* Each input places the rings itself. */
+	drv_init_at(&fx.d, RAM_GPA, VIRTQ_NUM_MAX, RAM_SIZE);
+	ram = fx.d.ram;
+	fx.be.on_submit = touch_submit;
+	if (blk_fx_start_fake(&fx, &params))
 		abort();
 	return 0;
 }
@@ -295,8 +272,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			feat |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
 		if (mode & 4)
 			feat |= 1ULL << VIRTIO_F_RING_INDIRECT_DESC;
-		blk.p.ro = mode & 8;
-		be.fail = mode & 0x40;
+		fx.b.p.ro = mode & 8;
+		fail_completions = mode & 0x40;
 		fuzz_blk(num, feat);
 	} else {
 		fuzz_virtq(num, mode & 2, mode & 4, ops, nops);
