@@ -39,17 +39,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The harness's own checking loops: not coverage feedback, and ~10x faster. */
-#define NO_COV __attribute__((no_sanitize("coverage"), noinline))
-
 #include "../../devices/virtq.h"
-#include "../lib/blk_fx.h"
+#include "../lib/fuzz_fx.h"
 
-#define RAM_GPA   0x10000ULL
-#define RAM_SIZE  0x10000ULL
-#define DESC_OFF  0x0000
-#define AVAIL_OFF 0x1000
-#define USED_OFF  0x2000
 #define DISK_SECTORS 512
 
 static struct blk_fx fx;             /* the disk on the fake backend, a RAM disk */
@@ -75,9 +67,10 @@ static struct {
 
 static bool ram_range(uint64_t gpa, uint64_t len, uint64_t *off)
 {
-	if (gpa < RAM_GPA || gpa - RAM_GPA >= RAM_SIZE || len > RAM_SIZE - (gpa - RAM_GPA))
+	if (gpa < FUZZ_RAM_GPA || gpa - FUZZ_RAM_GPA >= FUZZ_RAM_SIZE ||
+	    len > FUZZ_RAM_SIZE - (gpa - FUZZ_RAM_GPA))
 		return false;
-	*off = gpa - RAM_GPA;
+	*off = gpa - FUZZ_RAM_GPA;
 	return true;
 }
 
@@ -89,7 +82,7 @@ static bool overlaps(struct range a, uint64_t off, uint64_t len)
 /* Walk the chain at head as the spec defines it; give up where it is broken. */
 NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
 {
-	const uint8_t *table = ram + DESC_OFF;
+	const uint8_t *table = ram + FUZZ_DESC_OFF;
 	unsigned tnum = num, steps = 0, i = head;
 	bool in_ind = false;
 
@@ -137,14 +130,14 @@ NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
 
 NO_COV static void oracle(unsigned num, bool indirect)
 {
-	const uint16_t *avail = (const uint16_t *)(ram + AVAIL_OFF);
+	const uint16_t *avail = (const uint16_t *)(ram + FUZZ_AVAIL_OFF);
 	uint16_t idx = le16toh(avail[1]);
 
 	memset(&O, 0, sizeof(O));
-	memset(allowed, 0, RAM_SIZE);
+	memset(allowed, 0, FUZZ_RAM_SIZE);
 	/* The device breaks the ring instead of reading more than num entries. */
 	O.nr_published = idx <= num ? idx : 0;
-	O.tables[O.ntables++] = (struct range){ DESC_OFF, 16ull * num };
+	O.tables[O.ntables++] = (struct range){ FUZZ_DESC_OFF, 16ull * num };
 	for (unsigned k = 0; k < O.nr_published; k++) {
 		uint16_t head = le16toh(avail[2 + k]);
 		if (head >= num)
@@ -152,10 +145,10 @@ NO_COV static void oracle(unsigned num, bool indirect)
 		O.published[head] = true;
 		oracle_chain(num, indirect, head);
 	}
-	uint64_t used_lo = USED_OFF, used_len = virtq_used_bytes(num) + 2;
+	uint64_t used_lo = FUZZ_USED_OFF, used_len = virtq_used_bytes(num) + 2;
 	for (unsigned w = 0; w < O.nwr; w++) {
 		memset(allowed + O.wr[w].off, 1, O.wr[w].len);
-		if (overlaps(O.wr[w], AVAIL_OFF, virtq_avail_bytes(num) + 2))
+		if (overlaps(O.wr[w], FUZZ_AVAIL_OFF, virtq_avail_bytes(num) + 2))
 			O.self_modifying = true;
 		for (unsigned t = 0; t < O.ntables; t++)
 			if (overlaps(O.wr[w], O.tables[t].off, O.tables[t].len))
@@ -178,7 +171,7 @@ static unsigned completions;
 static bool in_ram(const void *p, uint64_t len)
 {
 	const uint8_t *b = p;
-	return b && b >= ram && len <= (uint64_t)(ram + RAM_SIZE - b);
+	return b && b >= ram && len <= (uint64_t)(ram + FUZZ_RAM_SIZE - b);
 }
 
 /* What the device hands the backend: published, in the guest's buffers, inside the disk. */
@@ -244,19 +237,19 @@ NO_COV static void check(unsigned num)
 		abort();
 	if (O.self_modifying)
 		return;
-	for (uint64_t i = 0; i < RAM_SIZE; i++)
+	for (uint64_t i = 0; i < FUZZ_RAM_SIZE; i++)
 		if (ram[i] != snap[i] && !allowed[i])
 			abort();   /* the device wrote outside the request's buffers */
 	if (O.used_clobbered)
 		return;
-	const uint16_t *used = (const uint16_t *)(ram + USED_OFF);
+	const uint16_t *used = (const uint16_t *)(ram + FUZZ_USED_OFF);
 	uint16_t uidx = le16toh(used[1]);
 	if (uidx > O.nr_published)
 		abort();   /* more completions than requests */
 	for (unsigned k = 0; k < uidx; k++) {
 		uint32_t id, len;
-		memcpy(&id, ram + USED_OFF + 4 + 8 * (k % num), 4);
-		memcpy(&len, ram + USED_OFF + 8 + 8 * (k % num), 4);
+		memcpy(&id, ram + FUZZ_USED_OFF + 4 + 8 * (k % num), 4);
+		memcpy(&len, ram + FUZZ_USED_OFF + 8 + 8 * (k % num), 4);
 		id = le32toh(id);
 		len = le32toh(len);
 		if (id >= num || !O.published[id])
@@ -270,19 +263,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	/* Each input places the rings itself. */
-	drv_init_at(&fx.d, RAM_GPA, VIRTQ_NUM_MAX, RAM_SIZE);
-	ram = fx.d.ram;
-	snap = malloc(RAM_SIZE);
+	ram = fuzz_fx_start(&fx, &params, oracle_submit, &fx.be);
+	snap = malloc(FUZZ_RAM_SIZE);
 	for (size_t i = 0; i < sizeof(disk0); i += 512)
 		memset(disk0 + i, (int)(i / 512), 512);
-	allowed = malloc(RAM_SIZE);
+	allowed = malloc(FUZZ_RAM_SIZE);
 	fx.be.disk = disk;
 	fx.be.disk_size = sizeof(disk);
-	fx.be.on_submit = oracle_submit;
-	fx.be.on_submit_arg = &fx.be;
-	if (blk_fx_start_fake(&fx, &params))
-		abort();
 	return 0;
 }
 
@@ -292,19 +279,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t mode = data[0], order = data[1];
 	unsigned num = 2u << ((mode >> 4) & 7);   /* 2 .. 256 */
-	size_t n = size - 2 < RAM_SIZE ? size - 2 : RAM_SIZE;
+	size_t n = size - 2 < FUZZ_RAM_SIZE ? size - 2 : FUZZ_RAM_SIZE;
 	bool evidx = mode & 2, indirect = mode & 4;
 
-	memset(ram, 0, RAM_SIZE);
+	memset(ram, 0, FUZZ_RAM_SIZE);
 	memcpy(ram, data + 2, n);
 	/* A driver hands the device a zeroed used ring (the rest is the fuzzer's). */
-	memset(ram + USED_OFF, 0, virtq_used_bytes(num) + 2);
+	memset(ram + FUZZ_USED_OFF, 0, virtq_used_bytes(num) + 2);
 	memcpy(disk, disk0, sizeof(disk));
 	fx.b.p.ro = mode & 8;
 	fail_every_third = mode & 0x80;
 	fx.be.submitted = completions = 0;
 	oracle(num, indirect);
-	memcpy(snap, ram, RAM_SIZE);
+	memcpy(snap, ram, FUZZ_RAM_SIZE);
 
 	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |
 			(1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (1ULL << VIRTIO_BLK_F_FLUSH) |
@@ -312,14 +299,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(indirect ? 1ULL << VIRTIO_F_RING_INDIRECT_DESC : 0);
 	if (fx.b.p.ro)
 		feat &= ~((1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
-	/* A driver that resets the device and brings queue 0 up by the book
-	 * (virtio 1.2 3.1.1): only the ring contents come from the input. */
-	fx.d.num = (uint16_t)num;
-	fx.d.desc = RAM_GPA + DESC_OFF;
-	fx.d.avail = RAM_GPA + AVAIL_OFF;
-	fx.d.used = RAM_GPA + USED_OFF;
-	drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_STATUS, 0);
-	blk_fx_up(&fx, feat);
+	fuzz_fx_reset_up(&fx, num, feat);
 	if (!(fx.b.t.status & VIRTIO_STATUS_DRIVER_OK))
 		abort();
 

@@ -37,10 +37,7 @@
 #include <unistd.h>
 
 #include "../../devices/virtq.h"
-#include "../lib/blk_fx.h"
-
-#define RAM_GPA  0x10000ULL
-#define RAM_SIZE 0x10000ULL
+#include "../lib/fuzz_fx.h"
 
 static struct blk_fx fx;             /* the disk on the fake backend */
 static uint8_t *ram, *snap;          /* fx's guest RAM, and a copy */
@@ -59,7 +56,7 @@ static void live_submit(void *arg, struct blk_io *io)
 		abort();
 	for (unsigned i = 0; i < io->iovcnt; i++) {
 		const uint8_t *b = io->iov[i].iov_base;
-		if (!b || b < ram || io->iov[i].iov_len > (uint64_t)(ram + RAM_SIZE - b))
+		if (!b || b < ram || io->iov[i].iov_len > (uint64_t)(ram + FUZZ_RAM_SIZE - b))
 			abort();
 	}
 }
@@ -96,12 +93,12 @@ static void run_loop(void)
 	/* Snapshot: while not live, the device must leave RAM alone. */
 	bool live = virtio_mmio_live(&fx.b.t);
 	if (!live)
-		memcpy(snap, ram, RAM_SIZE);
+		memcpy(snap, ram, FUZZ_RAM_SIZE);
 	for (int i = 0; i < 2; i++) {
 		evloop_run_once(&fx.loop, 0);
 		complete_pending();
 	}
-	if (!live && !virtio_mmio_live(&fx.b.t) && memcmp(snap, ram, RAM_SIZE))
+	if (!live && !virtio_mmio_live(&fx.b.t) && memcmp(snap, ram, FUZZ_RAM_SIZE))
 		abort();
 }
 
@@ -174,7 +171,7 @@ static void setup_step(unsigned k, uint32_t v)
 	uint64_t feat = fx.b.t.device_features & (v | (1ULL << VIRTIO_F_VERSION_1) |
 						 ((uint64_t)v << 28));
 	unsigned q = v & 1;
-	uint64_t base = RAM_GPA + ((v >> 4) & 0x3) * 0x4000;
+	uint64_t base = FUZZ_RAM_GPA + ((v >> 4) & 0x3) * 0x4000;
 
 	switch (k % 8) {
 	case 0: wr(VIRTIO_MMIO_STATUS, 0); break;
@@ -197,13 +194,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	/* The input places the rings (setup_step). */
-	drv_init_at(&fx.d, RAM_GPA, VIRTQ_NUM_MAX, RAM_SIZE);
-	ram = fx.d.ram;
-	snap = malloc(RAM_SIZE);
-	fx.be.on_submit = live_submit;
-	if (blk_fx_start_fake(&fx, &params))
-		abort();
+	ram = fuzz_fx_start(&fx, &params, live_submit, NULL);
+	snap = malloc(FUZZ_RAM_SIZE);
 	return 0;
 }
 
@@ -214,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = (size_t)data[0] * 64;
 	if (n > size - 1)
 		n = size - 1;
-	memset(ram, 0, RAM_SIZE);
+	memset(ram, 0, FUZZ_RAM_SIZE);
 	memcpy(ram, data + 1, n);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	check_reset_state();
@@ -263,8 +255,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			reg = ~0ull;
 			break;
 		case 4:
-			if (off < RAM_SIZE / 128) {
-				memcpy(ram + (uint64_t)off * 128 % (RAM_SIZE - 4), &val, 4);
+			if (off < FUZZ_RAM_SIZE / 128) {
+				memcpy(ram + (uint64_t)off * 128 % (FUZZ_RAM_SIZE - 4), &val, 4);
 			}
 			reg = ~0ull;
 			break;

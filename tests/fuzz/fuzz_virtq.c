@@ -33,17 +33,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The harness's own checking loops: not coverage feedback, and ~10x faster. */
-#define NO_COV __attribute__((no_sanitize("coverage"), noinline))
-
 #include "../../devices/virtq.h"
-#include "../lib/blk_fx.h"
-
-#define RAM_GPA  0x10000ULL
-#define RAM_SIZE 0x10000ULL
-#define DESC_OFF  0x0000
-#define AVAIL_OFF 0x1000
-#define USED_OFF  0x2000
+#include "../lib/fuzz_fx.h"
 
 static struct blk_fx fx;             /* guest RAM; the disk on the fake backend */
 static uint8_t *ram;
@@ -53,24 +44,21 @@ static uint8_t *ram;
 static struct virtq_elem elem;
 
 /* The raw path never writes a buffer: only the used ring may change. */
-static uint8_t before[RAM_SIZE];
+static uint8_t before[FUZZ_RAM_SIZE];
 
 NO_COV static void check_only_used_ring_written(unsigned num)
 {
-	uint64_t lo = USED_OFF, hi = USED_OFF + virtq_used_bytes(num) + 2;
+	uint64_t lo = FUZZ_USED_OFF, hi = FUZZ_USED_OFF + virtq_used_bytes(num) + 2;
 
-	if (memcmp(ram, before, lo) || memcmp(ram + hi, before + hi, RAM_SIZE - hi))
+	if (memcmp(ram, before, lo) || memcmp(ram + hi, before + hi, FUZZ_RAM_SIZE - hi))
 		abort();
 }
 
+/* The device's side of the input's rings, without a transport. */
 static void vq_start(struct virtq *q, unsigned num, bool event_idx, bool indirect)
 {
-	virtq_init(q, &fx.d.mem);
-	q->num = (uint16_t)num;
-	q->desc_gpa = RAM_GPA + DESC_OFF;
-	q->avail_gpa = RAM_GPA + AVAIL_OFF;
-	q->used_gpa = RAM_GPA + USED_OFF;
-	if (virtq_start(q, event_idx, indirect))
+	fuzz_fx_place_rings(&fx, num);
+	if (drv_virtq_start(&fx.d, q, event_idx, indirect))
 		abort();
 }
 
@@ -93,7 +81,7 @@ static int vq_pop_checked(struct virtq *q, unsigned num)
 	uint64_t out = 0, in = 0;
 	for (unsigned k = 0; k < elem.nr; k++) {
 		const uint8_t *b = elem.iov[k].iov_base;
-		if (b && (b < ram || elem.iov[k].iov_len > (uint64_t)(ram + RAM_SIZE - b)))
+		if (b && (b < ram || elem.iov[k].iov_len > (uint64_t)(ram + FUZZ_RAM_SIZE - b)))
 			abort();
 		if (!b && elem.iov[k].iov_len && !(elem.err & VIRTQ_EBUF_ADDR))
 			abort();
@@ -117,7 +105,7 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 	uint16_t popped[VIRTQ_NUM_MAX];
 	unsigned npopped = 0;
 
-	memcpy(before, ram, RAM_SIZE);
+	memcpy(before, ram, FUZZ_RAM_SIZE);
 	vq_start(&q, num, event_idx, indirect);
 	if (!nops) {
 		for (unsigned i = 0; i < 4 * num; i++) {
@@ -137,7 +125,7 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 
 	/* Scripted: the driver's ring writes are made here too, so compare
 	 * against a snapshot taken after each of them. */
-	uint16_t *avail = (uint16_t *)(ram + AVAIL_OFF);
+	uint16_t *avail = (uint16_t *)(ram + FUZZ_AVAIL_OFF);
 	for (size_t i = 0; i < nops; i++) {
 		uint8_t op = ops[i], arg = op >> 3;
 		switch (op & 7) {
@@ -163,18 +151,18 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 			break;
 		case 4: /* driver publishes arg more entries (may overrun: a structure error) */
 			avail[1] = htole16((uint16_t)(le16toh(avail[1]) + (arg & 1 ? arg * 9u : arg)));
-			memcpy(before, ram, RAM_SIZE);
+			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 5: /* driver rewrites an avail entry, or used_event */
 			avail[2 + (arg % (num + 1))] = htole16((uint16_t)(arg * 0x1111u));
-			memcpy(before, ram, RAM_SIZE);
+			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 6: /* driver toggles NO_INTERRUPT / moves avail.idx backwards */
 			if (arg & 1)
 				avail[0] ^= htole16(VIRTQ_AVAIL_F_NO_INTERRUPT);
 			else
 				avail[1] = htole16((uint16_t)(le16toh(avail[1]) - arg));
-			memcpy(before, ram, RAM_SIZE);
+			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 7: /* device reset and a fresh start on the same memory */
 			vq_start(&q, num, event_idx, indirect);
@@ -182,7 +170,7 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 			break;
 		}
 		check_only_used_ring_written(num);
-		memcpy(before, ram, RAM_SIZE);
+		memcpy(before, ram, FUZZ_RAM_SIZE);
 	}
 }
 
@@ -196,7 +184,7 @@ static void touch_submit(void *arg, struct blk_io *io)
 	(void)arg;
 	for (unsigned i = 0; i < io->iovcnt; i++) {
 		uint8_t *b = io->iov[i].iov_base;
-		if (!b || b < ram || b + io->iov[i].iov_len > ram + RAM_SIZE)
+		if (!b || b < ram || b + io->iov[i].iov_len > ram + FUZZ_RAM_SIZE)
 			abort();
 		if (io->op == BLK_IO_READ)
 			memset(b, 0xa5, io->iov[i].iov_len);
@@ -212,14 +200,7 @@ static struct blk_params params = {
 
 static void fuzz_blk(unsigned num, uint64_t feat)
 {
-	/* A driver that resets the device and brings queue 0 up by the book
-	 * (virtio 1.2 3.1.1): only the ring contents come from the input. */
-	fx.d.num = (uint16_t)num;
-	fx.d.desc = RAM_GPA + DESC_OFF;
-	fx.d.avail = RAM_GPA + AVAIL_OFF;
-	fx.d.used = RAM_GPA + USED_OFF;
-	drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_STATUS, 0);
-	blk_fx_up(&fx, feat);
+	fuzz_fx_reset_up(&fx, num, feat);
 
 	/* DRIVER_OK kicked the queue: the loop drains it. */
 	for (int round = 0; round < 3; round++) {
@@ -237,12 +218,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	/* Each input places the rings itself. */
-	drv_init_at(&fx.d, RAM_GPA, VIRTQ_NUM_MAX, RAM_SIZE);
-	ram = fx.d.ram;
-	fx.be.on_submit = touch_submit;
-	if (blk_fx_start_fake(&fx, &params))
-		abort();
+	ram = fuzz_fx_start(&fx, &params, touch_submit, NULL);
 	return 0;
 }
 
@@ -252,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t mode = data[0];
 	unsigned num = 2u << ((mode >> 4) & 3);   /* 2, 4, 8, 16 */
-	size_t n = size - 1 < RAM_SIZE ? size - 1 : RAM_SIZE;
+	size_t n = size - 1 < FUZZ_RAM_SIZE ? size - 1 : FUZZ_RAM_SIZE;
 
 	const uint8_t *ops = NULL;
 	size_t nops = 0;
@@ -261,9 +237,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nops > size - 2)
 			nops = size - 2;
 		ops = data + size - 1 - nops;
-		n = size - 2 - nops < RAM_SIZE ? size - 2 - nops : RAM_SIZE;
+		n = size - 2 - nops < FUZZ_RAM_SIZE ? size - 2 - nops : FUZZ_RAM_SIZE;
 	}
-	memset(ram, 0, RAM_SIZE);
+	memset(ram, 0, FUZZ_RAM_SIZE);
 	memcpy(ram, data + 1, n);
 	if (mode & 1) {
 		uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |

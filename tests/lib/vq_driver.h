@@ -345,6 +345,17 @@ static inline void drv_mmio_setup_queue(struct virtio_mmio *t, unsigned q, const
 	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
+/* The device's side of d's rings without a transport: a started virtq (virtq_start()'s result). */
+static inline int drv_virtq_start(struct drv *d, struct virtq *q, bool event_idx, bool indirect)
+{
+	virtq_init(q, &d->mem);
+	q->num = d->num;
+	q->desc_gpa = d->desc;
+	q->avail_gpa = d->avail;
+	q->used_gpa = d->used;
+	return virtq_start(q, event_idx, indirect);
+}
+
 /* Another queue's rings in d's memory (shares its RAM and allocator). */
 static inline void drv_init_queue(struct drv *q, struct drv *d)
 {
