@@ -505,9 +505,9 @@ static void dev_irq_wait(struct dev_bench *x)
 		return;
 	if (x->r.measuring)
 		x->r.irq_waits++;
-	virtio_mmio_bus_ops.read(&x->b.t, VIRTIO_MMIO_INTERRUPT_STATUS, &isr, 4);
+	isr = drv_mmio_rd(&x->b.t, VIRTIO_MMIO_INTERRUPT_STATUS);
 	if (isr)
-		virtio_mmio_bus_ops.write(&x->b.t, VIRTIO_MMIO_INTERRUPT_ACK, &isr, 4);
+		drv_mmio_wr(&x->b.t, VIRTIO_MMIO_INTERRUPT_ACK, isr);
 }
 
 /*

@@ -13,6 +13,7 @@
  *   io_uring:      [blk_fx_iothread()], blk_fx_temp() and blk_fx_open(),
  *                  or blk_fx_open_null(); blk_fx_start_uring();
  *                  [iothread_start(x->t)]
+ *   queues on loops of the test's own: blk_fx_create(), blk_attach_queue()
  * and blk_fx_up() for the driver's set-up.  Each returns 0 or -errno with
  * the reason in x->err.  blk_fx_destroy() undoes whatever was done.
  */
@@ -98,10 +99,15 @@ static inline int blk_fx_create(struct blk_fx *x, const struct blk_params *p,
 	return 0;
 }
 
-static inline int blk_fx_attach(struct blk_fx *x, struct evloop *l)
+/* The device, its queues on loop l. */
+static inline int blk_fx_start(struct blk_fx *x, const struct blk_params *p,
+			       const struct blk_backend_ops *ops, void *be, struct evloop *l)
 {
-	int r = blk_attach(&x->b, l);
+	int r = blk_fx_create(x, p, ops, be);
 
+	if (r)
+		return r;
+	r = blk_attach(&x->b, l);
 	if (r)
 		return blk_fx_fail(x, r, "blk_attach");
 	x->l = l;
@@ -113,11 +119,7 @@ static inline int blk_fx_start_fake(struct blk_fx *x, const struct blk_params *p
 {
 	int r = blk_fx_own_loop(x);
 
-	if (!r)
-		r = blk_fx_create(x, p, &fake_be_ops, &x->be);
-	if (!r)
-		r = blk_fx_attach(x, &x->loop);
-	return r;
+	return r ? r : blk_fx_start(x, p, &fake_be_ops, &x->be, &x->loop);
 }
 
 /* An IOThread "io0" (default settings, not started) for the disk: x->t. */
@@ -210,11 +212,7 @@ static inline int blk_fx_start_uring(struct blk_fx *x, const struct blk_params *
 {
 	int r = blk_fx_bind(x);
 
-	if (!r)
-		r = blk_fx_create(x, p, &blk_uring_ops, &x->bu);
-	if (!r)
-		r = blk_fx_attach(x, x->t ? &x->t->loop : &x->loop);
-	return r;
+	return r ? r : blk_fx_start(x, p, &blk_uring_ops, &x->bu, x->t ? &x->t->loop : &x->loop);
 }
 
 /* The driver's set-up of queue 0 on x->d's rings. */

@@ -468,7 +468,8 @@ static void test_iothread_no_alloc(void **state)
 	assert_int_equal(blk_fx_temp(x, "/var/tmp", SIZE, shadow), 0);
 	assert_int_equal(blk_fx_open(x, BLK_CACHE_NONE), 0);
 	assert_true(x->file.direct);
-	assert_int_equal(blk_file_dio_setup(&x->file, true, HOST_BLOCK, HOST_BLOCK, x->err, sizeof(x->err)), 0);
+	assert_int_equal(blk_file_dio_setup(&x->file, true, HOST_BLOCK, HOST_BLOCK, x->err,
+					    sizeof(x->err)), 0);
 	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .phys_size = HOST_BLOCK,
 				.writeback = true, .num_queues = 1, .serial = "s" };
 	assert_int_equal(blk_fx_start_uring(x, &p), 0);

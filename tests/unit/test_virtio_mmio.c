@@ -253,7 +253,8 @@ static void test_status_rules(void **state)
 {
 	struct fx *f = *state;
 	/* DRIVER_OK without FEATURES_OK: refused. */
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS,
+		    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	assert_int_equal(f->dev.activates, 0);
 	/* Clearing a bit without reset: refused. */
@@ -281,7 +282,8 @@ static void test_status_undefined_bits(void **state)
 
 	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | 0x30);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | 0xffff0000u);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS,
+		    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | 0xffff0000u);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	/* Only undefined bits: no reset, and nothing set. */
 	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0x100);
