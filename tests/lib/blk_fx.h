@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A virtio-blk disk the way tests, fuzzers and benchmarks build it: the
+ * A virtio-blk disk the way unit tests and fuzzers build it: the
  * guest's side (vq_driver.h), the device with its irqfd and one kick
  * eventfd per queue, the event loop serving it, and a backend: the fake
  * (fake_be.h) on the fixture's own loop, or io_uring on an image (a

@@ -91,6 +91,19 @@ static void expect_read_ok(struct blk_fx *f)
 	assert_int_equal(drv_blk_status(&f->d, &r), VIRTIO_BLK_S_OK);
 }
 
+/* The config space's writeback byte (5.2.4). */
+static uint8_t wb_get(struct blk_fx *f)
+{
+	uint8_t v = 0xee;
+	virtio_mmio_bus_ops.read(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
+	return v;
+}
+
+static void wb_set(struct blk_fx *f, uint8_t v)
+{
+	virtio_mmio_bus_ops.write(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
+}
+
 /* ---- requests with the fake backend ------------------------------------------ */
 
 static void test_config(void **state)
@@ -115,11 +128,8 @@ static void test_config(void **state)
 	assert_true(lo & (1u << VIRTIO_F_RING_EVENT_IDX));
 	assert_false(lo & (1u << VIRTIO_BLK_F_RO));
 	/* CONFIG_WCE: the writeback byte is writable. */
-	uint8_t b = 0;
-	virtio_mmio_bus_ops.write(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &b, 1);
-	b = 0xff;
-	virtio_mmio_bus_ops.read(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &b, 1);
-	assert_int_equal(b, 0);
+	wb_set(f, 0);
+	assert_int_equal(wb_get(f), 0);
 	/* ... and then writes are write-through. */
 	struct drv_blk_rq r = blk_fx_post(f, VIRTIO_BLK_T_OUT, 0, 512, false);
 	blk_fx_kick_run(f);
@@ -431,18 +441,6 @@ static void test_discard_write_zeroes(void **state)
 }
 
 /* ---- cache mode from the negotiated features (5.2.5, 5.2.6.2) ------------------ */
-
-static uint8_t wb_get(struct blk_fx *f)
-{
-	uint8_t v = 0xee;
-	virtio_mmio_bus_ops.read(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
-	return v;
-}
-
-static void wb_set(struct blk_fx *f, uint8_t v)
-{
-	virtio_mmio_bus_ops.write(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
-}
 
 /* A write, a WRITE_ZEROES and a DISCARD: each reaches the backend with dsync == sync. */
 static void expect_sync(struct blk_fx *f, bool sync)
