@@ -1138,6 +1138,18 @@ static void uring_rw_flush_discard(struct blk_fx *f, uint32_t blk)
 	assert_int_equal(f->b.q[0].st.err_io, 0);
 }
 
+/* A DISCARD or WRITE_ZEROES of n sectors from sector, run until it completed OK. */
+static void uring_dwz_ok(struct blk_fx *f, uint32_t type, uint64_t sector, uint32_t n, uint32_t flags)
+{
+	uint16_t used = drv_used_idx(&f->d);
+	struct drv_blk_rq r = blk_fx_post(f, type, 0, 16, false);
+
+	drv_blk_put_dwz(&f->d, r.data, sector, n, flags);
+	blk_fx_kick_run(f);
+	run_until_used(f, (uint16_t)(used + 1));
+	assert_int_equal(drv_blk_status(&f->d, &r), VIRTIO_BLK_S_OK);
+}
+
 /*
  * Write-through (writeback byte 0): WRITE_ZEROES and DISCARD complete only
  * after an fdatasync of their fallocate (one IORING_OP_FSYNC each); in
@@ -1164,11 +1176,7 @@ static void uring_dwz_sync(struct blk_fx *f, uint32_t blk)
 	/* WRITE_ZEROES of the first block: fallocate (maybe twice), fdatasync. */
 	fs = f->bu.st.fsyncs;
 	sqes = f->u.st.sqes;
-	struct drv_blk_rq z = blk_fx_post(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
-	drv_blk_put_dwz(&f->d, z.data, 0, blk / 512, 0);
-	blk_fx_kick_run(f);
-	run_until_used(f, ++used);
-	assert_int_equal(drv_blk_status(&f->d, &z), VIRTIO_BLK_S_OK);
+	uring_dwz_ok(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, blk / 512, 0);
 	assert_int_equal(f->bu.st.fsyncs, fs + 1);
 	assert_int_equal(f->u.st.sqes, sqes + (zero_range ? 2 : 3));
 	assert_int_equal(pread(fd, buf, 2 * blk, 0), 2 * blk);
@@ -1177,28 +1185,16 @@ static void uring_dwz_sync(struct blk_fx *f, uint32_t blk)
 	assert_int_equal(buf[2 * blk - 1], 0x5a);
 
 	/* WRITE_ZEROES with UNMAP of the second, and a DISCARD: synced too. */
-	struct drv_blk_rq u = blk_fx_post(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
-	drv_blk_put_dwz(&f->d, u.data, blk / 512, blk / 512, VIRTIO_BLK_WZ_UNMAP);
-	blk_fx_kick_run(f);
-	run_until_used(f, ++used);
-	assert_int_equal(drv_blk_status(&f->d, &u), VIRTIO_BLK_S_OK);
+	uring_dwz_ok(f, VIRTIO_BLK_T_WRITE_ZEROES, blk / 512, blk / 512, VIRTIO_BLK_WZ_UNMAP);
 	assert_int_equal(pread(fd, buf, blk, blk), blk);
 	assert_memory_equal(buf, zero, blk);
-	struct drv_blk_rq d = blk_fx_post(f, VIRTIO_BLK_T_DISCARD, 0, 16, false);
-	drv_blk_put_dwz(&f->d, d.data, 4 * blk / 512, blk / 512, 0);
-	blk_fx_kick_run(f);
-	run_until_used(f, ++used);
-	assert_int_equal(drv_blk_status(&f->d, &d), VIRTIO_BLK_S_OK);
+	uring_dwz_ok(f, VIRTIO_BLK_T_DISCARD, 4 * blk / 512, blk / 512, 0);
 	assert_int_equal(f->bu.st.fsyncs, fs + 3);
 
 	/* Writeback mode: no sync of their own (FLUSH does that). */
 	wb_set(f, 1);
 	sqes = f->u.st.sqes;
-	struct drv_blk_rq z2 = blk_fx_post(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
-	drv_blk_put_dwz(&f->d, z2.data, 0, blk / 512, 0);
-	blk_fx_kick_run(f);
-	run_until_used(f, ++used);
-	assert_int_equal(drv_blk_status(&f->d, &z2), VIRTIO_BLK_S_OK);
+	uring_dwz_ok(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, blk / 512, 0);
 	assert_int_equal(f->bu.st.fsyncs, fs + 3);
 	assert_int_equal(f->u.st.sqes, sqes + (zero_range ? 1 : 2));
 	assert_int_equal(f->bu.st.errors, 0);
