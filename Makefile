@@ -44,7 +44,7 @@ $(BUILD)/san/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS_COMMON) $(SAN) -o $@ $< $(SAN_OBJS) $(LDLIBS) -lcmocka
 
 # Kernel-less PVH test guests (tests/guests/mini.S), one per MINI_MODE.
 MINI_MODES := exit-port:1 exit-mmio:2 i8042:3 reboot-t:4 triple:5 hang:6 marker:7
@@ -88,4 +88,4 @@ clean:
 
 .SECONDARY:
 
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -10,7 +10,7 @@ BENCH_DEVICE := $(BUILD)/bench-device
 all: $(BENCH_DEVICE)
 
 # The production objects (-O2, no sanitizers): what pollvm runs.
-$(BENCH_DEVICE): tests/bench/bench_device.c tests/unit/vq_driver.h $(filter-out $(BUILD)/obj/vmm/main.o,$(OBJS))
+$(BENCH_DEVICE): tests/bench/bench_device.c $(filter-out $(BUILD)/obj/vmm/main.o,$(OBJS))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(filter %.o,$^) $(LDLIBS)
 

@@ -50,7 +50,7 @@
 #include "../../devices/blk_uring.h"
 #include "../../vmm/iothread.h"
 #include "../../vmm/sandbox.h"
-#include "../unit/vq_driver.h"
+#include "../lib/vq_driver.h"
 
 #define BENCH_MAX_QUEUES 2
 #define BENCH_QUEUE_NUM 256        /* the driver's Queue Size (VIRTQ_NUM_MAX) */
@@ -453,7 +453,7 @@ static void dev_issue(struct dev_bench *x, struct dqueue *q, unsigned n)
 	for (unsigned i = 0; i < n && q->nfree; i++) {
 		uint16_t s = q->free[--q->nfree];
 		struct dslot *sl = &q->slot[s];
-		drv_blk_req(d, s, sl->tab, sl->hdr, sl->st, type, wl_offset(&x->w) / VIRTIO_BLK_SECTOR,
+		drv_blk_put_req(d, s, sl->tab, sl->hdr, sl->st, type, wl_offset(&x->w) / VIRTIO_BLK_SECTOR,
 			    sl->buf, o->bs, o->op == BLK_IO_READ);
 		sl->t_pub = __rdtsc();
 		drv_publish(d, s);
@@ -505,9 +505,9 @@ static void dev_irq_wait(struct dev_bench *x)
 		return;
 	if (x->r.measuring)
 		x->r.irq_waits++;
-	virtio_mmio_bus_ops.read(&x->b.t, VIRTIO_MMIO_INTERRUPT_STATUS, &isr, 4);
+	isr = drv_mmio_rd(&x->b.t, VIRTIO_MMIO_INTERRUPT_STATUS);
 	if (isr)
-		virtio_mmio_bus_ops.write(&x->b.t, VIRTIO_MMIO_INTERRUPT_ACK, &isr, 4);
+		drv_mmio_wr(&x->b.t, VIRTIO_MMIO_INTERRUPT_ACK, isr);
 }
 
 /*

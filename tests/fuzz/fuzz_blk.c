@@ -37,26 +37,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-/* The harness's own checking loops: not coverage feedback, and ~10x faster. */
-#define NO_COV __attribute__((no_sanitize("coverage"), noinline))
-
-#include "../../devices/blk.h"
 #include "../../devices/virtq.h"
-#include "../unit/vq_driver.h"
+#include "../lib/fuzz_fx.h"
 
-#define RAM_GPA   0x10000ULL
-#define RAM_SIZE  0x10000ULL
-#define DESC_OFF  0x0000
-#define AVAIL_OFF 0x1000
-#define USED_OFF  0x2000
 #define DISK_SECTORS 512
 
-static uint8_t *ram, *snap;
+static struct blk_fx fx;             /* the disk on the fake backend, a RAM disk */
+static uint8_t *ram, *snap;          /* fx's guest RAM, and as it was before the run */
 static uint8_t *allowed;             /* per RAM byte: device may write it */
-static struct guest_mem mem;
 static uint8_t disk[DISK_SECTORS * 512], disk0[DISK_SECTORS * 512];
 
 /* ---- the oracle ------------------------------------------------------- */
@@ -77,9 +67,10 @@ static struct {
 
 static bool ram_range(uint64_t gpa, uint64_t len, uint64_t *off)
 {
-	if (gpa < RAM_GPA || gpa - RAM_GPA >= RAM_SIZE || len > RAM_SIZE - (gpa - RAM_GPA))
+	if (gpa < FUZZ_RAM_GPA || gpa - FUZZ_RAM_GPA >= FUZZ_RAM_SIZE ||
+	    len > FUZZ_RAM_SIZE - (gpa - FUZZ_RAM_GPA))
 		return false;
-	*off = gpa - RAM_GPA;
+	*off = gpa - FUZZ_RAM_GPA;
 	return true;
 }
 
@@ -91,7 +82,7 @@ static bool overlaps(struct range a, uint64_t off, uint64_t len)
 /* Walk the chain at head as the spec defines it; give up where it is broken. */
 NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
 {
-	const uint8_t *table = ram + DESC_OFF;
+	const uint8_t *table = ram + FUZZ_DESC_OFF;
 	unsigned tnum = num, steps = 0, i = head;
 	bool in_ind = false;
 
@@ -139,14 +130,14 @@ NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
 
 NO_COV static void oracle(unsigned num, bool indirect)
 {
-	const uint16_t *avail = (const uint16_t *)(ram + AVAIL_OFF);
+	const uint16_t *avail = (const uint16_t *)(ram + FUZZ_AVAIL_OFF);
 	uint16_t idx = le16toh(avail[1]);
 
 	memset(&O, 0, sizeof(O));
-	memset(allowed, 0, RAM_SIZE);
+	memset(allowed, 0, FUZZ_RAM_SIZE);
 	/* The device breaks the ring instead of reading more than num entries. */
 	O.nr_published = idx <= num ? idx : 0;
-	O.tables[O.ntables++] = (struct range){ DESC_OFF, 16ull * num };
+	O.tables[O.ntables++] = (struct range){ FUZZ_DESC_OFF, 16ull * num };
 	for (unsigned k = 0; k < O.nr_published; k++) {
 		uint16_t head = le16toh(avail[2 + k]);
 		if (head >= num)
@@ -154,10 +145,10 @@ NO_COV static void oracle(unsigned num, bool indirect)
 		O.published[head] = true;
 		oracle_chain(num, indirect, head);
 	}
-	uint64_t used_lo = USED_OFF, used_len = virtq_used_bytes(num) + 2;
+	uint64_t used_lo = FUZZ_USED_OFF, used_len = virtq_used_bytes(num) + 2;
 	for (unsigned w = 0; w < O.nwr; w++) {
 		memset(allowed + O.wr[w].off, 1, O.wr[w].len);
-		if (overlaps(O.wr[w], AVAIL_OFF, virtq_avail_bytes(num) + 2))
+		if (overlaps(O.wr[w], FUZZ_AVAIL_OFF, virtq_avail_bytes(num) + 2))
 			O.self_modifying = true;
 		for (unsigned t = 0; t < O.ntables; t++)
 			if (overlaps(O.wr[w], O.tables[t].off, O.tables[t].len))
@@ -172,28 +163,23 @@ NO_COV static void oracle(unsigned num, bool indirect)
 	memset(allowed + used_lo, 1, used_len);
 }
 
-/* ---- the backend: asynchronous, moves real data ------------------------ */
+/* ---- the backend: the fake on a RAM disk, checked ----------------------- */
 
-struct fake_be {
-	struct blk_io *pending[VIRTQ_NUM_MAX];
-	unsigned n, submitted, seq;
-	bool fail;
-};
-static struct fake_be be;
+static bool fail_every_third;        /* the backend fails every third completion */
+static unsigned completions;
 
 static bool in_ram(const void *p, uint64_t len)
 {
 	const uint8_t *b = p;
-	return b && b >= ram && len <= (uint64_t)(ram + RAM_SIZE - b);
+	return b && b >= ram && len <= (uint64_t)(ram + FUZZ_RAM_SIZE - b);
 }
 
-NO_COV static int fake_submit(void *opaque, struct blk_io *io)
+/* What the device hands the backend: published, in the guest's buffers, inside the disk. */
+NO_COV static void oracle_submit(void *arg, struct blk_io *io)
 {
-	struct fake_be *f = opaque;
+	struct fake_be *f = arg;
 
-	if (f->n >= VIRTQ_NUM_MAX)
-		abort(); /* more in flight than slots: blk must throttle */
-	if (++f->submitted > O.nr_published && !O.self_modifying)
+	if (f->submitted > O.nr_published && !O.self_modifying)
 		abort(); /* a request nobody published */
 	switch (io->op) {
 	case BLK_IO_READ:
@@ -225,60 +211,21 @@ NO_COV static int fake_submit(void *opaque, struct blk_io *io)
 	default:
 		abort();
 	}
-	f->pending[f->n++] = io;
-	return 0;
 }
 
-static void fake_do(struct blk_io *io)
-{
-	uint64_t off = io->offset;
-
-	switch (io->op) {
-	case BLK_IO_READ:
-		for (unsigned i = 0; i < io->iovcnt; i++) {
-			memcpy(io->iov[i].iov_base, disk + off, io->iov[i].iov_len);
-			off += io->iov[i].iov_len;
-		}
-		break;
-	case BLK_IO_WRITE:
-		for (unsigned i = 0; i < io->iovcnt; i++) {
-			memcpy(disk + off, io->iov[i].iov_base, io->iov[i].iov_len);
-			off += io->iov[i].iov_len;
-		}
-		break;
-	case BLK_IO_DISCARD:
-	case BLK_IO_WRITE_ZEROES:
-		memset(disk + off, 0, io->len);
-		break;
-	default:
-		break;
-	}
-}
-
+/* Complete all the backend holds in the order order picks (a rotation, maybe reversed). */
 static void complete_all(uint8_t order)
 {
-	unsigned n = be.n;
 	struct blk_io *p[VIRTQ_NUM_MAX];
+	unsigned n = fake_be_take_all(&fx.be, p);
 
-	memcpy(p, be.pending, n * sizeof(p[0]));
-	be.n = 0;
 	for (unsigned k = 0; k < n; k++) {
 		unsigned j = (k + (order >> 1)) % n;
 		struct blk_io *io = p[order & 1 ? n - 1 - j : j];
-		int res = 0;
-		if (be.fail && ++be.seq % 3 == 0)
-			res = -EIO;
-		else
-			fake_do(io);
-		io->complete(io, res);
+		fake_be_finish(&fx.be, io, fail_every_third && ++completions % 3 == 0 ? -EIO : 0);
 	}
 }
 
-static const struct blk_backend_ops fake_ops = { .submit = fake_submit };
-
-static struct blk blk;
-static struct evloop loop;
-static int irqfd, kickfd;
 static struct blk_params params = {
 	.capacity = DISK_SECTORS, .blk_size = 512, .discard = true, .write_zeroes = true,
 	.writeback = true, .num_queues = 1, .serial = "fuzz-blk-serial-0123456789",
@@ -286,23 +233,23 @@ static struct blk_params params = {
 
 NO_COV static void check(unsigned num)
 {
-	if (blk.inflight || be.n)
+	if (fx.b.inflight || fx.be.n)
 		abort();
 	if (O.self_modifying)
 		return;
-	for (uint64_t i = 0; i < RAM_SIZE; i++)
+	for (uint64_t i = 0; i < FUZZ_RAM_SIZE; i++)
 		if (ram[i] != snap[i] && !allowed[i])
 			abort();   /* the device wrote outside the request's buffers */
 	if (O.used_clobbered)
 		return;
-	const uint16_t *used = (const uint16_t *)(ram + USED_OFF);
+	const uint16_t *used = (const uint16_t *)(ram + FUZZ_USED_OFF);
 	uint16_t uidx = le16toh(used[1]);
 	if (uidx > O.nr_published)
 		abort();   /* more completions than requests */
 	for (unsigned k = 0; k < uidx; k++) {
 		uint32_t id, len;
-		memcpy(&id, ram + USED_OFF + 4 + 8 * (k % num), 4);
-		memcpy(&len, ram + USED_OFF + 8 + 8 * (k % num), 4);
+		memcpy(&id, ram + FUZZ_USED_OFF + 4 + 8 * (k % num), 4);
+		memcpy(&len, ram + FUZZ_USED_OFF + 8 + 8 * (k % num), 4);
 		id = le32toh(id);
 		len = le32toh(len);
 		if (id >= num || !O.published[id])
@@ -316,72 +263,59 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	ram = aligned_alloc(4096, RAM_SIZE);
-	snap = malloc(RAM_SIZE);
+	ram = fuzz_fx_start(&fx, &params, oracle_submit, &fx.be);
+	snap = malloc(FUZZ_RAM_SIZE);
 	for (size_t i = 0; i < sizeof(disk0); i += 512)
 		memset(disk0 + i, (int)(i / 512), 512);
-	allowed = malloc(RAM_SIZE);
-	gmem_add(&mem, RAM_GPA, RAM_SIZE, ram);
-	irqfd = eventfd(0, EFD_NONBLOCK);
-	kickfd = eventfd(0, EFD_NONBLOCK);
-	if (evloop_init(&loop) || blk_init(&blk, "fuzz", &params, &mem, irqfd, &kickfd, &fake_ops, &be) ||
-	    blk_attach(&blk, &loop))
-		abort();
+	allowed = malloc(FUZZ_RAM_SIZE);
+	fx.be.disk = disk;
+	fx.be.disk_size = sizeof(disk);
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t v;
-
 	if (size < 2)
 		return 0;
 	uint8_t mode = data[0], order = data[1];
 	unsigned num = 2u << ((mode >> 4) & 7);   /* 2 .. 256 */
-	size_t n = size - 2 < RAM_SIZE ? size - 2 : RAM_SIZE;
+	size_t n = size - 2 < FUZZ_RAM_SIZE ? size - 2 : FUZZ_RAM_SIZE;
 	bool evidx = mode & 2, indirect = mode & 4;
 
-	memset(ram, 0, RAM_SIZE);
+	memset(ram, 0, FUZZ_RAM_SIZE);
 	memcpy(ram, data + 2, n);
 	/* A driver hands the device a zeroed used ring (the rest is the fuzzer's). */
-	memset(ram + USED_OFF, 0, virtq_used_bytes(num) + 2);
+	memset(ram + FUZZ_USED_OFF, 0, virtq_used_bytes(num) + 2);
 	memcpy(disk, disk0, sizeof(disk));
-	blk.p.ro = mode & 8;
-	be.fail = mode & 0x80;
-	be.submitted = be.seq = 0;
+	fx.b.p.ro = mode & 8;
+	fail_every_third = mode & 0x80;
+	fx.be.submitted = completions = 0;
 	oracle(num, indirect);
-	memcpy(snap, ram, RAM_SIZE);
+	memcpy(snap, ram, FUZZ_RAM_SIZE);
 
 	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |
 			(1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (1ULL << VIRTIO_BLK_F_FLUSH) |
 			(evidx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0) |
 			(indirect ? 1ULL << VIRTIO_F_RING_INDIRECT_DESC : 0);
-	if (blk.p.ro)
+	if (fx.b.p.ro)
 		feat &= ~((1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
-	/* A driver that resets the device and brings queue 0 up by the book
-	 * (virtio 1.2 3.1.1): only the ring contents come from the input. */
-	struct drv d = { .num = (uint16_t)num, .desc = RAM_GPA + DESC_OFF,
-			 .avail = RAM_GPA + AVAIL_OFF, .used = RAM_GPA + USED_OFF };
-	drv_mmio_wr(&blk.t, VIRTIO_MMIO_STATUS, 0);
-	drv_bring_up(&d, &blk.t, feat);
-	if (!(blk.t.status & VIRTIO_STATUS_DRIVER_OK))
+	fuzz_fx_reset_up(&fx, num, feat);
+	if (!(fx.b.t.status & VIRTIO_STATUS_DRIVER_OK))
 		abort();
 
 	/* DRIVER_OK kicked the queue: the loop drains it. */
 	unsigned rounds = 1 + (order & 3);
 	for (unsigned round = 0; round < rounds; round++) {
-		evloop_run_once(&loop, 0);
+		evloop_run_once(&fx.loop, 0);
 		complete_all(order);
-		evloop_run_once(&loop, 0);
-		drv_mmio_wr(&blk.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		evloop_run_once(&fx.loop, 0);
+		drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
-	evloop_run_once(&loop, 0);
+	evloop_run_once(&fx.loop, 0);
 	complete_all(order);
-	evloop_run_once(&loop, 0);
+	evloop_run_once(&fx.loop, 0);
 	check(num);
-	while (read(irqfd, &v, 8) == 8)
-		;
-	while (read(kickfd, &v, 8) == 8)
-		;
+	blk_fx_irqs(&fx);
+	drv_eventfd_take(fx.kick[0]);
 	return 0;
 }

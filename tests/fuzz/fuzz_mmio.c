@@ -34,60 +34,42 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../../devices/blk.h"
 #include "../../devices/virtq.h"
+#include "../lib/fuzz_fx.h"
 
-#define RAM_GPA  0x10000ULL
-#define RAM_SIZE 0x10000ULL
-
-static uint8_t *ram, *snap;
-static struct guest_mem mem;
-
-struct fake_be {
-	struct blk_io *pending[VIRTQ_NUM_MAX];
-	unsigned n;
-};
-static struct fake_be be;
-static struct blk blk;
-static struct evloop loop;
-static int irqfd, kickfd[2];
+static struct blk_fx fx;             /* the disk on the fake backend */
+static uint8_t *ram, *snap;          /* fx's guest RAM, and a copy */
 
 static const struct blk_params params = {
 	.capacity = 2048, .blk_size = 512, .discard = true, .write_zeroes = true,
 	.writeback = true, .num_queues = 2, .serial = "fuzz-mmio",
 };
 
-static int fake_submit(void *opaque, struct blk_io *io)
+/* What the backend is handed: only while the device is live, only guest RAM. */
+static void live_submit(void *arg, struct blk_io *io)
 {
-	struct fake_be *f = opaque;
-
+	(void)arg;
 	/* Queue processing only while the driver says the device is live. */
-	if (!virtio_mmio_live(&blk.t) || f->n >= VIRTQ_NUM_MAX)
+	if (!virtio_mmio_live(&fx.b.t))
 		abort();
 	for (unsigned i = 0; i < io->iovcnt; i++) {
 		const uint8_t *b = io->iov[i].iov_base;
-		if (!b || b < ram || io->iov[i].iov_len > (uint64_t)(ram + RAM_SIZE - b))
+		if (!b || b < ram || io->iov[i].iov_len > (uint64_t)(ram + FUZZ_RAM_SIZE - b))
 			abort();
 	}
-	f->pending[f->n++] = io;
-	return 0;
 }
-
-static const struct blk_backend_ops fake_ops = { .submit = fake_submit };
 
 /* Bits the driver wrote to Status since the last reset (2.1). */
 static uint32_t driver_bits;
 
 static uint32_t rd(uint64_t off)
 {
-	uint32_t v;
-	virtio_mmio_bus_ops.read(&blk.t, off, &v, 4);
-	return v;
+	return drv_mmio_rd(&fx.b.t, off);
 }
 
+/* A register write, shadowing what the driver wrote to Status. */
 static void wr(uint64_t off, uint32_t v)
 {
 	if (off == VIRTIO_MMIO_STATUS) {
@@ -96,43 +78,41 @@ static void wr(uint64_t off, uint32_t v)
 		else
 			driver_bits |= v & 0xff;
 	}
-	virtio_mmio_bus_ops.write(&blk.t, off, &v, 4);
+	drv_mmio_wr(&fx.b.t, off, v);
 }
 
 static void complete_pending(void)
 {
 	/* Newest first; a completion may start more (a throttled queue). */
-	while (be.n) {
-		struct blk_io *io = be.pending[--be.n];
-		io->complete(io, 0);
-	}
+	while (fx.be.n)
+		fake_be_complete(&fx.be, fx.be.n - 1, 0);
 }
 
 static void run_loop(void)
 {
 	/* Snapshot: while not live, the device must leave RAM alone. */
-	bool live = virtio_mmio_live(&blk.t);
+	bool live = virtio_mmio_live(&fx.b.t);
 	if (!live)
-		memcpy(snap, ram, RAM_SIZE);
+		memcpy(snap, ram, FUZZ_RAM_SIZE);
 	for (int i = 0; i < 2; i++) {
-		evloop_run_once(&loop, 0);
+		evloop_run_once(&fx.loop, 0);
 		complete_pending();
 	}
-	if (!live && !virtio_mmio_live(&blk.t) && memcmp(snap, ram, RAM_SIZE))
+	if (!live && !virtio_mmio_live(&fx.b.t) && memcmp(snap, ram, FUZZ_RAM_SIZE))
 		abort();
 }
 
 static void check_reset_state(void)
 {
-	if (blk.t.status || blk.t.isr || blk.t.driver_features || blk.t.queue_sel ||
-	    blk.t.dev_feat_sel || blk.t.drv_feat_sel || blk.inflight || be.n)
+	if (fx.b.t.status || fx.b.t.isr || fx.b.t.driver_features || fx.b.t.queue_sel ||
+	    fx.b.t.dev_feat_sel || fx.b.t.drv_feat_sel || fx.b.inflight || fx.be.n)
 		abort();
-	for (unsigned i = 0; i < blk.nr_queues; i++) {
-		const struct virtq *q = &blk.vqs[i];
+	for (unsigned i = 0; i < fx.b.nr_queues; i++) {
+		const struct virtq *q = &fx.b.vqs[i];
 		if (q->ready || q->broken || q->desc || q->avail || q->used || q->desc_gpa ||
 		    q->avail_gpa || q->used_gpa || q->last_avail_idx || q->used_idx ||
 		    q->shadow_avail_idx || q->num != VIRTQ_NUM_MAX || q->event_idx || q->indirect ||
-		    blk.q[i].inflight)
+		    fx.b.q[i].inflight)
 			abort();
 	}
 }
@@ -151,8 +131,8 @@ static void check_invariants(void)
 	if ((s & VIRTIO_STATUS_DRIVER_OK) && !(s & VIRTIO_STATUS_FEATURES_OK))
 		abort();
 	if (s & VIRTIO_STATUS_FEATURES_OK) {
-		uint64_t f = blk.t.driver_features;
-		if (!(s & VIRTIO_STATUS_DRIVER) || (f & ~blk.t.device_features) ||
+		uint64_t f = fx.b.t.driver_features;
+		if (!(s & VIRTIO_STATUS_DRIVER) || (f & ~fx.b.t.device_features) ||
 		    !(f & (1ULL << VIRTIO_F_VERSION_1)))
 			abort();
 	}
@@ -163,8 +143,8 @@ static void check_invariants(void)
 		abort();
 	if (rd(VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC || rd(VIRTIO_MMIO_VERSION) != 2)
 		abort();
-	for (unsigned i = 0; i < blk.nr_queues; i++) {
-		const struct virtq *q = &blk.vqs[i];
+	for (unsigned i = 0; i < fx.b.nr_queues; i++) {
+		const struct virtq *q = &fx.b.vqs[i];
 		if (q->num == 0 || q->num > VIRTQ_NUM_MAX || (q->num & (q->num - 1)))
 			abort();
 		if (q->ready && (!q->desc || !q->avail || !q->used))
@@ -188,29 +168,22 @@ static const uint16_t regs[] = {
  * fuzzer reaches DRIVER_OK easily and then perturbs it. */
 static void setup_step(unsigned k, uint32_t v)
 {
-	uint64_t feat = blk.t.device_features & (v | (1ULL << VIRTIO_F_VERSION_1) |
+	uint64_t feat = fx.b.t.device_features & (v | (1ULL << VIRTIO_F_VERSION_1) |
 						 ((uint64_t)v << 28));
 	unsigned q = v & 1;
-	uint64_t base = RAM_GPA + ((v >> 4) & 0x3) * 0x4000;
+	uint64_t base = FUZZ_RAM_GPA + ((v >> 4) & 0x3) * 0x4000;
 
 	switch (k % 8) {
 	case 0: wr(VIRTIO_MMIO_STATUS, 0); break;
 	case 1: wr(VIRTIO_MMIO_STATUS, 1); wr(VIRTIO_MMIO_STATUS, 3); break;
-	case 2:
-		wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-		wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
-		wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-		wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
-		break;
+	case 2: drv_mmio_set_features(&fx.b.t, feat); break;
 	case 3: wr(VIRTIO_MMIO_STATUS, 0xb); break;
-	case 4:
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, 2u << ((v >> 8) & 7));
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base);
-		wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(base + 0x1000));
-		wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(base + 0x2000));
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	case 4: {
+		const struct drv rings = { .num = (uint16_t)(2u << ((v >> 8) & 7)), .desc = base,
+					   .avail = base + 0x1000, .used = base + 0x2000 };
+		drv_mmio_setup_queue(&fx.b.t, q, &rings);
 		break;
+	}
 	case 5: wr(VIRTIO_MMIO_STATUS, 0xf); break;
 	case 6: wr(VIRTIO_MMIO_QUEUE_NOTIFY, q); break;
 	case 7: wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS)); break;
@@ -221,28 +194,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	ram = aligned_alloc(4096, RAM_SIZE);
-	snap = malloc(RAM_SIZE);
-	gmem_add(&mem, RAM_GPA, RAM_SIZE, ram);
-	irqfd = eventfd(0, EFD_NONBLOCK);
-	kickfd[0] = eventfd(0, EFD_NONBLOCK);
-	kickfd[1] = eventfd(0, EFD_NONBLOCK);
-	if (evloop_init(&loop) || blk_init(&blk, "fuzz", &params, &mem, irqfd, kickfd, &fake_ops, &be) ||
-	    blk_attach(&blk, &loop))
-		abort();
+	ram = fuzz_fx_start(&fx, &params, live_submit, NULL);
+	snap = malloc(FUZZ_RAM_SIZE);
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t v64;
-
 	if (size < 1)
 		return 0;
 	size_t n = (size_t)data[0] * 64;
 	if (n > size - 1)
 		n = size - 1;
-	memset(ram, 0, RAM_SIZE);
+	memset(ram, 0, FUZZ_RAM_SIZE);
 	memcpy(ram, data + 1, n);
 	wr(VIRTIO_MMIO_STATUS, 0);
 	check_reset_state();
@@ -257,8 +221,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		val = le32toh(val);
 
 		struct virtq before[BLK_MAX_QUEUES];
-		uint32_t s0 = atomic_load(&blk.t.status);
-		memcpy(before, blk.vqs, sizeof(blk.vqs[0]) * blk.nr_queues);
+		uint32_t s0 = atomic_load(&fx.b.t.status);
+		memcpy(before, fx.b.vqs, sizeof(fx.b.vqs[0]) * fx.b.nr_queues);
 
 		uint64_t reg = off;
 		switch (op & 7) {
@@ -278,9 +242,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (op & 0x40)
 				len = len > 4 ? 4 : len;   /* writes are at most 4 bytes */
 			if (op & 0x40)
-				virtio_mmio_bus_ops.write(&blk.t, off, &val, len);
+				virtio_mmio_bus_ops.write(&fx.b.t, off, &val, len);
 			else
-				virtio_mmio_bus_ops.read(&blk.t, off, buf, len);
+				virtio_mmio_bus_ops.read(&fx.b.t, off, buf, len);
 			reg = (op & 0x40) && len == 4 && !(off & 3) ? off : ~0ull;
 			if (reg == VIRTIO_MMIO_STATUS)   /* same as case 0 for the shadow */
 				driver_bits = val ? driver_bits | (val & 0xff) : 0;
@@ -291,8 +255,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			reg = ~0ull;
 			break;
 		case 4:
-			if (off < RAM_SIZE / 128) {
-				memcpy(ram + (uint64_t)off * 128 % (RAM_SIZE - 4), &val, 4);
+			if (off < FUZZ_RAM_SIZE / 128) {
+				memcpy(ram + (uint64_t)off * 128 % (FUZZ_RAM_SIZE - 4), &val, 4);
 			}
 			reg = ~0ull;
 			break;
@@ -309,9 +273,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Reset really zeroes; otherwise queue state is frozen under DRIVER_OK. */
 		if ((op & 7) != 3 && (op & 7) != 4 && reg == VIRTIO_MMIO_STATUS && val == 0)
 			check_reset_state();
-		else if ((s0 & VIRTIO_STATUS_DRIVER_OK) && (atomic_load(&blk.t.status) & VIRTIO_STATUS_DRIVER_OK))
-			for (unsigned i = 0; i < blk.nr_queues; i++) {
-				const struct virtq *a = &before[i], *b = &blk.vqs[i];
+		else if ((s0 & VIRTIO_STATUS_DRIVER_OK) && (atomic_load(&fx.b.t.status) & VIRTIO_STATUS_DRIVER_OK))
+			for (unsigned i = 0; i < fx.b.nr_queues; i++) {
+				const struct virtq *a = &before[i], *b = &fx.b.vqs[i];
 				if (a->num != b->num || a->desc_gpa != b->desc_gpa ||
 				    a->avail_gpa != b->avail_gpa || a->used_gpa != b->used_gpa ||
 				    a->ready != b->ready || a->event_idx != b->event_idx ||
@@ -324,10 +288,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_loop();
 	wr(VIRTIO_MMIO_STATUS, 0);
 	check_reset_state();
-	while (read(irqfd, &v64, 8) == 8)
-		;
-	for (int i = 0; i < 2; i++)
-		while (read(kickfd[i], &v64, 8) == 8)
-			;
+	blk_fx_irqs(&fx);
+	for (unsigned i = 0; i < fx.nr_kick; i++)
+		drv_eventfd_take(fx.kick[i]);
 	return 0;
 }

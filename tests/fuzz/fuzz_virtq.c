@@ -31,48 +31,34 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
-/* The harness's own checking loops: not coverage feedback, and ~10x faster. */
-#define NO_COV __attribute__((no_sanitize("coverage"), noinline))
-
-#include "../../devices/blk.h"
 #include "../../devices/virtq.h"
-#include "../unit/vq_driver.h"
+#include "../lib/fuzz_fx.h"
 
-#define RAM_GPA  0x10000ULL
-#define RAM_SIZE 0x10000ULL
-#define DESC_OFF  0x0000
-#define AVAIL_OFF 0x1000
-#define USED_OFF  0x2000
-
+static struct blk_fx fx;             /* guest RAM; the disk on the fake backend */
 static uint8_t *ram;
-static struct guest_mem mem;
 
 /* ---- raw virtqueue ---------------------------------------------------------- */
 
 static struct virtq_elem elem;
 
 /* The raw path never writes a buffer: only the used ring may change. */
-static uint8_t before[RAM_SIZE];
+static uint8_t before[FUZZ_RAM_SIZE];
 
 NO_COV static void check_only_used_ring_written(unsigned num)
 {
-	uint64_t lo = USED_OFF, hi = USED_OFF + virtq_used_bytes(num) + 2;
+	uint64_t lo = FUZZ_USED_OFF, hi = FUZZ_USED_OFF + virtq_used_bytes(num) + 2;
 
-	if (memcmp(ram, before, lo) || memcmp(ram + hi, before + hi, RAM_SIZE - hi))
+	if (memcmp(ram, before, lo) || memcmp(ram + hi, before + hi, FUZZ_RAM_SIZE - hi))
 		abort();
 }
 
+/* The device's side of the input's rings, without a transport. */
 static void vq_start(struct virtq *q, unsigned num, bool event_idx, bool indirect)
 {
-	virtq_init(q, &mem);
-	q->num = (uint16_t)num;
-	q->desc_gpa = RAM_GPA + DESC_OFF;
-	q->avail_gpa = RAM_GPA + AVAIL_OFF;
-	q->used_gpa = RAM_GPA + USED_OFF;
-	if (virtq_start(q, event_idx, indirect))
+	fuzz_fx_place_rings(&fx, num);
+	if (drv_virtq_start(&fx.d, q, event_idx, indirect))
 		abort();
 }
 
@@ -95,7 +81,7 @@ static int vq_pop_checked(struct virtq *q, unsigned num)
 	uint64_t out = 0, in = 0;
 	for (unsigned k = 0; k < elem.nr; k++) {
 		const uint8_t *b = elem.iov[k].iov_base;
-		if (b && (b < ram || elem.iov[k].iov_len > (uint64_t)(ram + RAM_SIZE - b)))
+		if (b && (b < ram || elem.iov[k].iov_len > (uint64_t)(ram + FUZZ_RAM_SIZE - b)))
 			abort();
 		if (!b && elem.iov[k].iov_len && !(elem.err & VIRTQ_EBUF_ADDR))
 			abort();
@@ -119,7 +105,7 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 	uint16_t popped[VIRTQ_NUM_MAX];
 	unsigned npopped = 0;
 
-	memcpy(before, ram, RAM_SIZE);
+	memcpy(before, ram, FUZZ_RAM_SIZE);
 	vq_start(&q, num, event_idx, indirect);
 	if (!nops) {
 		for (unsigned i = 0; i < 4 * num; i++) {
@@ -139,7 +125,7 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 
 	/* Scripted: the driver's ring writes are made here too, so compare
 	 * against a snapshot taken after each of them. */
-	uint16_t *avail = (uint16_t *)(ram + AVAIL_OFF);
+	uint16_t *avail = (uint16_t *)(ram + FUZZ_AVAIL_OFF);
 	for (size_t i = 0; i < nops; i++) {
 		uint8_t op = ops[i], arg = op >> 3;
 		switch (op & 7) {
@@ -165,18 +151,18 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 			break;
 		case 4: /* driver publishes arg more entries (may overrun: a structure error) */
 			avail[1] = htole16((uint16_t)(le16toh(avail[1]) + (arg & 1 ? arg * 9u : arg)));
-			memcpy(before, ram, RAM_SIZE);
+			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 5: /* driver rewrites an avail entry, or used_event */
 			avail[2 + (arg % (num + 1))] = htole16((uint16_t)(arg * 0x1111u));
-			memcpy(before, ram, RAM_SIZE);
+			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 6: /* driver toggles NO_INTERRUPT / moves avail.idx backwards */
 			if (arg & 1)
 				avail[0] ^= htole16(VIRTQ_AVAIL_F_NO_INTERRUPT);
 			else
 				avail[1] = htole16((uint16_t)(le16toh(avail[1]) - arg));
-			memcpy(before, ram, RAM_SIZE);
+			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 7: /* device reset and a fresh start on the same memory */
 			vq_start(&q, num, event_idx, indirect);
@@ -184,45 +170,29 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 			break;
 		}
 		check_only_used_ring_written(num);
-		memcpy(before, ram, RAM_SIZE);
+		memcpy(before, ram, FUZZ_RAM_SIZE);
 	}
 }
 
 /* ---- virtio-blk ---------------------------------------------------------------- */
 
-struct fake_be {
-	struct blk_io *pending[VIRTQ_NUM_MAX];
-	unsigned n;
-	bool fail;
-};
+static bool fail_completions;
 
-static struct fake_be be;
-
-static int fake_submit(void *opaque, struct blk_io *io)
+/* Touch every byte the device hands the backend: it must be guest RAM. */
+static void touch_submit(void *arg, struct blk_io *io)
 {
-	struct fake_be *f = opaque;
-
-	if (f->n >= VIRTQ_NUM_MAX)
-		abort(); /* more in flight than slots: blk must throttle */
-	/* Touch every byte the device handed us: must be guest RAM. */
+	(void)arg;
 	for (unsigned i = 0; i < io->iovcnt; i++) {
 		uint8_t *b = io->iov[i].iov_base;
-		if (!b || b < ram || b + io->iov[i].iov_len > ram + RAM_SIZE)
+		if (!b || b < ram || b + io->iov[i].iov_len > ram + FUZZ_RAM_SIZE)
 			abort();
 		if (io->op == BLK_IO_READ)
 			memset(b, 0xa5, io->iov[i].iov_len);
 		else
 			(void)*(volatile uint8_t *)(b + io->iov[i].iov_len - 1);
 	}
-	f->pending[f->n++] = io;
-	return 0;
 }
 
-static const struct blk_backend_ops fake_ops = { .submit = fake_submit };
-
-static struct blk blk;
-static struct evloop loop;
-static int irqfd, kickfd;
 static struct blk_params params = {
 	.capacity = 4096, .blk_size = 512, .discard = true, .write_zeroes = true,
 	.writeback = true, .num_queues = 1, .serial = "fuzz",
@@ -230,42 +200,25 @@ static struct blk_params params = {
 
 static void fuzz_blk(unsigned num, uint64_t feat)
 {
-	uint64_t v;
-
-	/* A driver that resets the device and brings queue 0 up by the book
-	 * (virtio 1.2 3.1.1): only the ring contents come from the input. */
-	struct drv d = { .num = (uint16_t)num, .desc = RAM_GPA + DESC_OFF,
-			 .avail = RAM_GPA + AVAIL_OFF, .used = RAM_GPA + USED_OFF };
-	drv_mmio_wr(&blk.t, VIRTIO_MMIO_STATUS, 0);
-	drv_bring_up(&d, &blk.t, feat);
+	fuzz_fx_reset_up(&fx, num, feat);
 
 	/* DRIVER_OK kicked the queue: the loop drains it. */
 	for (int round = 0; round < 3; round++) {
-		evloop_run_once(&loop, 0);
-		unsigned n = be.n;
-		be.n = 0;
-		for (unsigned i = 0; i < n; i++)
-			be.pending[i]->complete(be.pending[i], be.fail ? -5 : 0);
-		evloop_run_once(&loop, 0);
-		drv_mmio_wr(&blk.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		evloop_run_once(&fx.loop, 0);
+		fake_be_complete_all(&fx.be, fail_completions ? -EIO : 0);
+		evloop_run_once(&fx.loop, 0);
+		drv_mmio_wr(&fx.b.t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	}
-	if (blk.inflight)
+	if (fx.b.inflight)
 		abort();
-	while (read(irqfd, &v, 8) == 8)
-		;
+	blk_fx_irqs(&fx);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	ram = aligned_alloc(4096, RAM_SIZE);
-	gmem_add(&mem, RAM_GPA, RAM_SIZE, ram);
-	irqfd = eventfd(0, EFD_NONBLOCK);
-	kickfd = eventfd(0, EFD_NONBLOCK);
-	if (evloop_init(&loop) || blk_init(&blk, "fuzz", &params, &mem, irqfd, &kickfd, &fake_ops, &be) ||
-	    blk_attach(&blk, &loop))
-		abort();
+	ram = fuzz_fx_start(&fx, &params, touch_submit, NULL);
 	return 0;
 }
 
@@ -275,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t mode = data[0];
 	unsigned num = 2u << ((mode >> 4) & 3);   /* 2, 4, 8, 16 */
-	size_t n = size - 1 < RAM_SIZE ? size - 1 : RAM_SIZE;
+	size_t n = size - 1 < FUZZ_RAM_SIZE ? size - 1 : FUZZ_RAM_SIZE;
 
 	const uint8_t *ops = NULL;
 	size_t nops = 0;
@@ -284,9 +237,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nops > size - 2)
 			nops = size - 2;
 		ops = data + size - 1 - nops;
-		n = size - 2 - nops < RAM_SIZE ? size - 2 - nops : RAM_SIZE;
+		n = size - 2 - nops < FUZZ_RAM_SIZE ? size - 2 - nops : FUZZ_RAM_SIZE;
 	}
-	memset(ram, 0, RAM_SIZE);
+	memset(ram, 0, FUZZ_RAM_SIZE);
 	memcpy(ram, data + 1, n);
 	if (mode & 1) {
 		uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |
@@ -295,8 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			feat |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
 		if (mode & 4)
 			feat |= 1ULL << VIRTIO_F_RING_INDIRECT_DESC;
-		blk.p.ro = mode & 8;
-		be.fail = mode & 0x40;
+		fx.b.p.ro = mode & 8;
+		fail_completions = mode & 0x40;
 		fuzz_blk(num, feat);
 	} else {
 		fuzz_virtq(num, mode & 2, mode & 4, ops, nops);

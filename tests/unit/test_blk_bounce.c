@@ -26,11 +26,8 @@
 #include <liburing/barrier.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/eventfd.h>
 
-#include "../../devices/blk_uring.h"
-#include "../../vmm/iothread.h"
-#include "vq_driver.h"
+#include "../lib/blk_fx.h"
 
 #define SIZE (8u << 20)     /* the image: 8 MiB */
 #define HOST_BLOCK 4096u
@@ -43,12 +40,9 @@ struct op {
 	bool done;
 };
 
+/* The backend on its own ring and loop; a disk on it only where a test builds one. */
 struct bx {
-	struct uring u;
-	struct blk_uring bu;
-	struct evloop loop;
-	struct blk_file f;
-	char path[64];
+	struct blk_fx x;
 	uint8_t *shadow;         /* what the image must hold */
 	unsigned done;
 };
@@ -67,43 +61,32 @@ static void op_done(struct blk_io *io, int res)
 static int setup_ring(void **state, unsigned entries)
 {
 	struct bx *b = calloc(1, sizeof(*b));
-	char err[256];
-	int fd;
+	struct blk_fx *x = &b->x;
 
-	snprintf(b->path, sizeof(b->path), "/var/tmp/pollvm-bounce-XXXXXX");
-	fd = mkstemp(b->path);
-	if (fd < 0)
-		return -1;
 	b->shadow = malloc(SIZE);
 	srandom(42);
 	for (unsigned i = 0; i < SIZE; i++)
 		b->shadow[i] = (uint8_t)random();
-	if (pwrite(fd, b->shadow, SIZE, 0) != (ssize_t)SIZE)
-		return -1;
-	close(fd);
-	if (blk_file_open(&b->f, b->path, false, BLK_CACHE_NONE, 512, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (!b->f.direct) {
-		fprintf(stderr, "/var/tmp takes no O_DIRECT: this test needs it\n");
-		return -1;
+	if (blk_fx_temp(x, "/var/tmp", SIZE, b->shadow) || blk_fx_open(x, BLK_CACHE_NONE))
+		goto fail;
+	if (!x->file.direct) {
+		snprintf(x->err, sizeof(x->err), "/var/tmp takes no O_DIRECT: this test needs it");
+		goto fail;
 	}
 	/* A 4Kn host: buffers and offsets 4096-aligned, guest blocks 512. */
-	if (blk_file_dio_setup(&b->f, true, HOST_BLOCK, HOST_BLOCK, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (uring_init(&b->u, entries, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (evloop_init(&b->loop) || uring_attach(&b->u, &b->loop))
-		return -1;
-	blk_uring_bind(&b->bu, &b->f, &b->u);
+	if (blk_file_dio_setup(&x->file, true, HOST_BLOCK, HOST_BLOCK, x->err, sizeof(x->err)))
+		goto fail;
+	if (blk_fx_ring(x, entries) || blk_fx_bind(x))
+		goto fail;
 	cur = b;
 	*state = b;
 	return 0;
+fail:
+	fprintf(stderr, "%s\n", x->err);
+	blk_fx_destroy(x);
+	free(b->shadow);
+	free(b);
+	return -1;
 }
 
 static int setup(void **state) { return setup_ring(state, 64); }
@@ -114,11 +97,7 @@ static int teardown(void **state)
 {
 	struct bx *b = *state;
 
-	uring_drain(&b->u, 0);
-	uring_destroy(&b->u);
-	evloop_destroy(&b->loop);
-	blk_file_close(&b->f);
-	unlink(b->path);
+	blk_fx_destroy(&b->x);
 	free(b->shadow);
 	free(b);
 	return 0;
@@ -134,21 +113,21 @@ static void op_submit(struct bx *b, struct op *o, enum blk_io_op op, uint64_t of
 		.op = op, .offset = off, .len = len, .iov = o->iov, .iovcnt = 1, .complete = op_done,
 		.backend = o->be,
 	};
-	assert_int_equal(blk_uring_ops.submit(&b->bu, &o->io), 0);
+	assert_int_equal(blk_uring_ops.submit(&b->x.bu, &o->io), 0);
 }
 
 /* Run the loop until n completions in all arrived. */
 static void run_until(struct bx *b, unsigned n)
 {
 	for (int i = 0; i < 20000 && b->done < n; i++)
-		evloop_run_once(&b->loop, 10);
+		evloop_run_once(&b->x.loop, 10);
 	assert_int_equal(b->done, n);
 }
 
 static void expect_image(struct bx *b)
 {
 	uint8_t *img = malloc(SIZE);
-	int fd = open(b->path, O_RDONLY);
+	int fd = open(b->x.path, O_RDONLY);
 
 	assert_int_equal(pread(fd, img, SIZE, 0), SIZE);
 	close(fd);
@@ -210,10 +189,10 @@ static void test_rmw_random(void **state)
 		}
 	}
 	expect_image(b);
-	assert_true(b->bu.st.rmw > 0);
-	assert_true(b->bu.st.bounces >= total);
-	assert_int_equal(b->u.pending, 0);
-	assert_int_equal(b->u.pool.nr_free, URING_BOUNCE_CHUNKS);
+	assert_true(b->x.bu.st.rmw > 0);
+	assert_true(b->x.bu.st.bounces >= total);
+	assert_int_equal(b->x.u.pending, 0);
+	assert_int_equal(b->x.u.pool.nr_free, URING_BOUNCE_CHUNKS);
 	for (int i = 0; i < BATCH; i++)
 		free(bufs[i]);
 }
@@ -230,7 +209,7 @@ static void test_rmw_overlap_same_block(void **state)
 	op_submit(b, &o[0], BLK_IO_WRITE, 512, 512, a);        /* sector 1 */
 	op_submit(b, &o[1], BLK_IO_WRITE, 1024, 512, c);       /* sector 2, same host block */
 	/* The second waited for the first: serialised, not lost. */
-	assert_int_equal(b->bu.st.serial_waits, 1);
+	assert_int_equal(b->x.bu.st.serial_waits, 1);
 	run_until(b, 2);
 	assert_int_equal(o[0].res, 0);
 	assert_int_equal(o[1].res, 0);
@@ -248,8 +227,8 @@ static void test_rmw_overlap_same_block(void **state)
 	memcpy(b->shadow + 4096 + 1024, e, 1024);
 	expect_image(b);
 	/* No RMW left: writes are lock-free again. */
-	assert_int_equal(atomic_load(&b->f.ser->serialising), 0);
-	assert_int_equal(atomic_load(&b->f.ser->fast), 0);
+	assert_int_equal(atomic_load(&b->x.file.ser->serialising), 0);
+	assert_int_equal(atomic_load(&b->x.file.ser->fast), 0);
 	free(a);
 	free(c);
 	free(d);
@@ -275,9 +254,9 @@ static void test_pool_exhausted(void **state)
 	for (int i = 0; i < N; i++)
 		assert_int_equal(o[i].res, 0);
 	assert_memory_equal(buf + 1, b->shadow + 512, LEN);
-	assert_true(b->bu.st.bounce_waits > 0);
-	assert_int_equal(b->u.pool.used_max, URING_BOUNCE_CHUNKS);
-	assert_int_equal(b->u.pool.nr_free, URING_BOUNCE_CHUNKS);
+	assert_true(b->x.bu.st.bounce_waits > 0);
+	assert_int_equal(b->x.u.pool.used_max, URING_BOUNCE_CHUNKS);
+	assert_int_equal(b->x.u.pool.nr_free, URING_BOUNCE_CHUNKS);
 	free(buf);
 }
 
@@ -321,7 +300,7 @@ static void test_submit_refused(void **state)
 	uint8_t *buf = aligned_alloc(4096, 10 * 4096);
 
 	refusals = 3;
-	b->u.submit = submit_refusing;
+	b->x.u.submit = submit_refusing;
 	for (int i = 0; i < 10; i++)
 		op_submit(b, &o[i], BLK_IO_READ, (uint64_t)i * 4096, 4096, buf + i * 4096);
 	/* No new request comes: the retry timer alone gets them submitted. */
@@ -330,8 +309,8 @@ static void test_submit_refused(void **state)
 		assert_int_equal(o[i].res, 0);
 	assert_memory_equal(buf, b->shadow, 10 * 4096);
 	assert_int_equal(atomic_load(&refusals), 0);
-	assert_true(b->u.st.submit_retries >= 3);
-	assert_int_equal(b->u.queued, 0);
+	assert_true(b->x.u.st.submit_retries >= 3);
+	assert_int_equal(b->x.u.queued, 0);
 	free(buf);
 }
 
@@ -341,7 +320,7 @@ static void test_submit_partial(void **state)
 	static struct op o[48];
 	uint8_t *buf = malloc(48 * 1024 + 1);
 
-	b->u.submit = submit_one_or_none;
+	b->x.u.submit = submit_one_or_none;
 	/* 24 reads at once (bounced) on an 8-entry SQ ring, and 24 unaligned
 	 * writes (RMW, serialised, bounced) elsewhere. */
 	for (int i = 0; i < 24; i++)
@@ -358,8 +337,8 @@ static void test_submit_partial(void **state)
 	for (int i = 24; i < 48; i++)
 		memcpy(b->shadow + 512 + i * 1024, buf + 1 + i * 1024, 1024);
 	expect_image(b);
-	assert_true(b->u.st.submit_retries > 0);
-	assert_true(b->u.st.sqe_waits > 0);
+	assert_true(b->x.u.st.submit_retries > 0);
+	assert_true(b->x.u.st.sqe_waits > 0);
 	free(buf);
 }
 
@@ -371,17 +350,17 @@ static void test_drain_deadline(void **state)
 	uint8_t *buf = aligned_alloc(4096, 4096);
 
 	refusals = 1 << 30;
-	b->u.submit = submit_refusing;
+	b->x.u.submit = submit_refusing;
 	op_submit(b, &o, BLK_IO_READ, 0, 4096, buf);
 	uint64_t t0 = evloop_now_ns(NULL);
-	assert_int_equal(uring_drain(&b->u, t0 + 200000000ull), -ETIMEDOUT);
+	assert_int_equal(uring_drain(&b->x.u, t0 + 200000000ull), -ETIMEDOUT);
 	uint64_t t1 = evloop_now_ns(NULL);
 	assert_true(t1 - t0 >= 200000000ull && t1 - t0 < 2000000000ull);
-	assert_int_equal(b->u.pending, 1);
-	assert_int_equal(b->u.queued, 1);
+	assert_int_equal(b->x.u.pending, 1);
+	assert_int_equal(b->x.u.queued, 1);
 	/* The kernel takes it again: it completes after all. */
 	refusals = 0;
-	assert_int_equal(uring_drain(&b->u, 0), 0);
+	assert_int_equal(uring_drain(&b->x.u, 0), 0);
 	assert_int_equal(o.res, 0);
 	free(buf);
 }
@@ -394,12 +373,12 @@ static void test_no_dioalign(void **state)
 	char err[256];
 
 	/* No STATX_DIOALIGN: 4096 assumed; the guest's blocks stay 512. */
-	assert_int_equal(blk_file_dio_setup(&b->f, false, 0, 0, err, sizeof(err)), 0);
-	assert_true(b->f.direct);
-	assert_int_equal(b->f.off_align, 4096);
-	assert_int_equal(b->f.mem_align, 4096);
-	assert_int_equal(b->f.lbs, 512);
-	assert_non_null(b->f.ser);
+	assert_int_equal(blk_file_dio_setup(&b->x.file, false, 0, 0, err, sizeof(err)), 0);
+	assert_true(b->x.file.direct);
+	assert_int_equal(b->x.file.off_align, 4096);
+	assert_int_equal(b->x.file.mem_align, 4096);
+	assert_int_equal(b->x.file.lbs, 512);
+	assert_non_null(b->x.file.ser);
 	/* ... and 512-byte requests work on it. */
 	static struct op o[2];
 	uint8_t *buf = malloc(2048);
@@ -414,9 +393,9 @@ static void test_no_dioalign(void **state)
 	expect_image(b);
 	free(buf);
 	/* The file system says no direct I/O for this file: the page cache. */
-	assert_int_equal(blk_file_dio_setup(&b->f, true, 0, 0, err, sizeof(err)), 0);
-	assert_false(b->f.direct);
-	assert_true(b->f.direct_refused);
+	assert_int_equal(blk_file_dio_setup(&b->x.file, true, 0, 0, err, sizeof(err)), 0);
+	assert_false(b->x.file.direct);
+	assert_true(b->x.file.direct_refused);
 }
 
 static void test_unaligned_size_falls_back(void **state)
@@ -464,14 +443,6 @@ static void on_free(const volatile void *p)
 	(void)p;
 }
 
-static uint32_t rd(struct virtio_mmio *t, uint64_t off)
-{
-	uint32_t v;
-
-	virtio_mmio_bus_ops.read(t, off, &v, 4);
-	return v;
-}
-
 /*
  * A guest's burst on an IOThread with its sandbox on: more bounced reads
  * than there are chunks, unaligned writes sharing host blocks (RMW,
@@ -483,40 +454,31 @@ static void test_iothread_no_alloc(void **state)
 {
 	(void)state;
 	enum { NR = 120, NW = 100, NUM_Q = 256 };
-	struct iothread *t = calloc(1, sizeof(*t));
-	struct blk *b = calloc(1, sizeof(*b));
-	struct blk_file *f = calloc(1, sizeof(*f));
-	struct blk_uring *bu = calloc(1, sizeof(*bu));
-	struct drv *d = calloc(1, sizeof(*d));
+	struct blk_fx *x = calloc(1, sizeof(*x));
+	struct drv *d = &x->d;
 	uint8_t *shadow = malloc(SIZE);
-	char err[256], path[] = "/var/tmp/pollvm-bounce-XXXXXX";
 	uint64_t rd_buf[NR], wr_buf[NW], st[NR + NW + 2];
-	int fd = mkstemp(path);
+	int fd;
 
 	srandom(3);
 	for (unsigned i = 0; i < SIZE; i++)
 		shadow[i] = (uint8_t)random();
-	assert_int_equal(pwrite(fd, shadow, SIZE, 0), SIZE);
-	close(fd);
-	struct iothread_cfg tc;
-	iothread_cfg_default(&tc, "io0");
-	assert_int_equal(iothread_init(t, &tc, err, sizeof(err)), 0);
-	assert_int_equal(blk_file_open(f, path, false, BLK_CACHE_NONE, 512, err, sizeof(err)), 0);
-	assert_true(f->direct);
-	assert_int_equal(blk_file_dio_setup(f, true, HOST_BLOCK, HOST_BLOCK, err, sizeof(err)), 0);
-	blk_uring_bind(bu, f, &t->uring);
 	drv_init(d, NUM_Q);
-	int irqfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(blk_fx_iothread(x), 0);
+	assert_int_equal(blk_fx_temp(x, "/var/tmp", SIZE, shadow), 0);
+	assert_int_equal(blk_fx_open(x, BLK_CACHE_NONE), 0);
+	assert_true(x->file.direct);
+	assert_int_equal(blk_file_dio_setup(&x->file, true, HOST_BLOCK, HOST_BLOCK, x->err,
+					    sizeof(x->err)), 0);
 	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .phys_size = HOST_BLOCK,
 				.writeback = true, .num_queues = 1, .serial = "s" };
-	assert_int_equal(blk_init(b, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, bu), 0);
-	assert_int_equal(blk_attach(b, &t->loop), 0);
+	assert_int_equal(blk_fx_start_uring(x, &p), 0);
 	assert_int_equal(__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free), 1);
-	assert_int_equal(iothread_start(t), 0);
-	watched = t->thread;
-	drv_bring_up(d, &b->t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
-				       (1ULL << VIRTIO_BLK_F_FLUSH));
-	assert_int_equal(rd(&b->t, VIRTIO_MMIO_CONFIG + 20), 512);
+	assert_int_equal(iothread_start(x->t), 0);
+	watched = x->t->thread;
+	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
+		     (1ULL << VIRTIO_BLK_F_FLUSH));
+	assert_int_equal(drv_mmio_rd(&x->b.t, VIRTIO_MMIO_CONFIG + 20), 512);
 
 	/* Buffers at odd addresses: every data request is bounced. */
 	for (int i = 0; i < NR; i++)
@@ -538,12 +500,10 @@ static void test_iothread_no_alloc(void **state)
 	st[slot] = drv_blk_post(d, slot, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), slot++;
 	uint64_t id = drv_alloc(d, 20, 1);
 	st[slot] = drv_blk_post(d, slot, VIRTIO_BLK_T_GET_ID, 0, id, 20, true), slot++;
-	uint64_t one = 1;
-	assert_int_equal(write(kick, &one, 8), 8);
-	for (int i = 0; i < 10000 && drv_used_idx(d) != slot; i++)
-		usleep(1000);
+	blk_fx_kick(x, 0);
+	uint16_t used = blk_fx_run_until_used(x, slot);
 	atomic_store(&watching, false);
-	assert_int_equal(drv_used_idx(d), slot);
+	assert_int_equal(used, slot);
 
 	for (int i = 0; i < slot; i++)
 		assert_int_equal(*(uint8_t *)drv_hva(d, st[i]), VIRTIO_BLK_S_OK);
@@ -552,37 +512,27 @@ static void test_iothread_no_alloc(void **state)
 	for (int i = 0; i < NW; i++)
 		memcpy(shadow + (2048 + 3 * (uint64_t)i) * 512, drv_hva(d, wr_buf[i]), 1024);
 	uint8_t *img = malloc(SIZE);
-	fd = open(path, O_RDONLY);
+	fd = open(x->path, O_RDONLY);
 	assert_int_equal(pread(fd, img, SIZE, 0), SIZE);
 	close(fd);
 	assert_memory_equal(img, shadow, SIZE);
-	assert_true(bu->st.bounce_waits > 0);
-	assert_true(bu->st.rmw > 0);
-	assert_true(bu->st.serial_waits > 0);
+	assert_true(x->bu.st.bounce_waits > 0);
+	assert_true(x->bu.st.rmw > 0);
+	assert_true(x->bu.st.serial_waits > 0);
 	/* Every request in the latency histograms; all but GET_ID through the backend. */
-	assert_int_equal(lat_hist_count(&b->q[0].lat.total), slot);
-	assert_int_equal(lat_hist_count(&b->q[0].lat.in_backend), slot - 1);
-	assert_int_equal(lat_hist_count(&b->q[0].lat.to_used), slot - 1);
+	assert_int_equal(lat_hist_count(&x->b.q[0].lat.total), slot);
+	assert_int_equal(lat_hist_count(&x->b.q[0].lat.in_backend), slot - 1);
+	assert_int_equal(lat_hist_count(&x->b.q[0].lat.to_used), slot - 1);
 	if (atomic_load(&watched_allocs))
 		fail_msg("the IOThread allocated %lu times while serving the guest",
 			 (unsigned long)atomic_load(&watched_allocs));
 
-	iothread_stop(t, 0);
+	iothread_stop(x->t, 0);
 	__sanitizer_install_malloc_and_free_hooks(NULL, NULL);
-	blk_destroy(b);
-	iothread_destroy(t);
-	blk_file_close(f);
-	unlink(path);
-	close(irqfd);
-	close(kick);
-	drv_free(d);
+	blk_fx_destroy(x);
+	free(x);
 	free(img);
 	free(shadow);
-	free(d);
-	free(bu);
-	free(f);
-	free(b);
-	free(t);
 }
 
 /*
@@ -594,21 +544,20 @@ static void test_iothread_no_alloc(void **state)
 static void test_size_limits(void **state)
 {
 	struct bx *b = *state;
+	struct blk_fx *x = &b->x;
+	struct drv *d = &x->d;
 	enum { BIG_GPA = 0x10000000 };
 	const uint32_t big_len = BLK_SIZE_MAX + 512;
-	struct blk *blk = calloc(1, sizeof(*blk));
-	struct drv *d = calloc(1, sizeof(*d));
 	uint8_t *big = aligned_alloc(4096, BLK_SIZE_MAX + 4096);
-	int irqfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, EFD_NONBLOCK);
-	uint64_t one = 1, st[2];
+	uint64_t st[2];
 
+	/* The disk on this backend's ring and loop. */
 	drv_init(d, 16);
 	assert_int_equal(gmem_add(&d->mem, BIG_GPA, big_len, big), 0);
 	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .writeback = true,
 				.num_queues = 1 };
-	assert_int_equal(blk_init(blk, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, &b->bu), 0);
-	assert_int_equal(blk_attach(blk, &b->loop), 0);
-	drv_bring_up(d, &blk->t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC));
+	assert_int_equal(blk_fx_start_uring(x, &p), 0);
+	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC));
 
 	/* One segment a sector over size_max. */
 	st[0] = drv_blk_post(d, 0, VIRTIO_BLK_T_IN, 0, BIG_GPA, big_len, true);
@@ -624,89 +573,51 @@ static void test_size_limits(void **state)
 			  (uint16_t)(i + 1));
 	drv_desc(d, 1, tab, 16 * VIRTQ_SEG_MAX, VIRTQ_DESC_F_INDIRECT, 0);
 	drv_publish(d, 1);
-	assert_int_equal(write(kick, &one, 8), 8);
-	for (int i = 0; i < 2000 && drv_used_idx(d) != 2; i++)
-		evloop_run_once(&b->loop, 10);
-	assert_int_equal(drv_used_idx(d), 2);
+	blk_fx_kick(x, 0);
+	assert_int_equal(blk_fx_run_until_used(x, 2), 2);
 	assert_int_equal(*(uint8_t *)drv_hva(d, st[0]), VIRTIO_BLK_S_IOERR);
 	assert_int_equal(big[BLK_SIZE_MAX - 1], VIRTIO_BLK_S_IOERR);
-	assert_int_equal(blk->q[0].st.err_limit, 2);
+	assert_int_equal(x->b.q[0].st.err_limit, 2);
 	/* One segment of exactly size_max: fine. */
 	st[1] = drv_blk_post(d, 2, VIRTIO_BLK_T_IN, 0, BIG_GPA, BLK_SIZE_MAX, true);
-	assert_int_equal(write(kick, &one, 8), 8);
-	for (int i = 0; i < 2000 && drv_used_idx(d) != 3; i++)
-		evloop_run_once(&b->loop, 10);
-	assert_int_equal(drv_used_idx(d), 3);
+	blk_fx_kick(x, 0);
+	assert_int_equal(blk_fx_run_until_used(x, 3), 3);
 	assert_int_equal(*(uint8_t *)drv_hva(d, st[1]), VIRTIO_BLK_S_OK);
 	assert_memory_equal(big, b->shadow, BLK_SIZE_MAX);
-	assert_int_equal(blk->q[0].st.err_limit, 2);
-	assert_int_equal(blk->q[0].st.reads, 1);
-	assert_int_equal(rd(&blk->t, VIRTIO_MMIO_CONFIG + 8), BLK_SIZE_MAX);
-	assert_int_equal(rd(&blk->t, VIRTIO_MMIO_CONFIG + 12), BLK_SEG_MAX);
-
-	blk_destroy(blk);
-	close(irqfd);
-	close(kick);
-	drv_free(d);
+	assert_int_equal(x->b.q[0].st.err_limit, 2);
+	assert_int_equal(x->b.q[0].st.reads, 1);
+	assert_int_equal(drv_mmio_rd(&x->b.t, VIRTIO_MMIO_CONFIG + 8), BLK_SIZE_MAX);
+	assert_int_equal(drv_mmio_rd(&x->b.t, VIRTIO_MMIO_CONFIG + 12), BLK_SEG_MAX);
 	free(big);
-	free(d);
-	free(blk);
 }
 
-/* A disk on an IOThread whose ring refuses submits (test_submit_refused). */
-struct ix {
-	struct iothread t;
-	struct blk b;
-	struct blk_file f;
-	struct blk_uring bu;
-	struct drv d;
-	int irqfd, kick;
-	char path[64];
-};
-
-static struct ix *ix_make(void)
+/* A disk on an IOThread whose ring refuses submits while refusals says so. */
+static struct blk_fx *ix_make(void)
 {
-	struct ix *x = calloc(1, sizeof(*x));
-	char err[256];
-	int fd;
-
-	snprintf(x->path, sizeof(x->path), "/var/tmp/pollvm-bounce-XXXXXX");
-	fd = mkstemp(x->path);
-	assert_int_equal(ftruncate(fd, 1 << 20), 0);
-	close(fd);
-	struct iothread_cfg tc;
-	iothread_cfg_default(&tc, "io0");
-	assert_int_equal(iothread_init(&x->t, &tc, err, sizeof(err)), 0);
-	x->t.uring.submit = submit_refusing;
-	assert_int_equal(blk_file_open(&x->f, x->path, false, BLK_CACHE_NONE, 512, err, sizeof(err)), 0);
-	blk_uring_bind(&x->bu, &x->f, &x->t.uring);
-	drv_init(&x->d, 16);
-	x->irqfd = eventfd(0, EFD_NONBLOCK);
-	x->kick = eventfd(0, EFD_NONBLOCK);
+	struct blk_fx *x = calloc(1, sizeof(*x));
 	struct blk_params p = { .capacity = 2048, .blk_size = 512, .writeback = true, .num_queues = 1 };
-	assert_int_equal(blk_init(&x->b, "vda", &p, &x->d.mem, x->irqfd, &x->kick, &blk_uring_ops, &x->bu), 0);
-	assert_int_equal(blk_attach(&x->b, &x->t.loop), 0);
-	assert_int_equal(iothread_start(&x->t), 0);
-	drv_bring_up(&x->d, &x->b.t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
-					     (1ULL << VIRTIO_BLK_F_FLUSH));
+
+	drv_init(&x->d, 16);
+	assert_int_equal(blk_fx_temp(x, "/var/tmp", 1 << 20, NULL), 0);
+	assert_int_equal(blk_fx_iothread(x), 0);
+	x->t->uring.submit = submit_refusing;
+	assert_int_equal(blk_fx_open(x, BLK_CACHE_NONE), 0);
+	assert_int_equal(blk_fx_start_uring(x, &p), 0);
+	assert_int_equal(iothread_start(x->t), 0);
+	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
+		     (1ULL << VIRTIO_BLK_F_FLUSH));
 	return x;
 }
 
-static void ix_free(struct ix *x)
+static void ix_free(struct blk_fx *x)
 {
-	blk_destroy(&x->b);
-	iothread_destroy(&x->t);
-	blk_file_close(&x->f);
-	unlink(x->path);
-	close(x->irqfd);
-	close(x->kick);
-	drv_free(&x->d);
+	blk_fx_destroy(x);
 	free(x);
 }
 
 static void *reset_thread(void *arg)
 {
-	struct ix *x = arg;
+	struct blk_fx *x = arg;
 
 	drv_mmio_wr(&x->b.t, VIRTIO_MMIO_STATUS, 0);
 	return NULL;
@@ -720,14 +631,13 @@ static void test_reset_with_stranded_request(void **state)
 {
 	(void)state;
 	atomic_store(&refusals, 30);
-	struct ix *x = ix_make();
-	uint64_t one = 1;
+	struct blk_fx *x = ix_make();
 	pthread_t th;
 	struct timespec dl;
 
 	drv_blk_post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
-	assert_int_equal(write(x->kick, &one, 8), 8);
-	for (int i = 0; i < 1000 && !x->t.uring.pending; i++)
+	blk_fx_kick(x, 0);
+	for (int i = 0; i < 1000 && !x->t->uring.pending; i++)
 		usleep(100);
 	/* The vCPU's reset waits for the stranded FLUSH, then ends. */
 	assert_int_equal(pthread_create(&th, NULL, reset_thread, x), 0);
@@ -738,8 +648,8 @@ static void test_reset_with_stranded_request(void **state)
 	assert_int_equal(atomic_load(&x->b.t.status), 0);
 	assert_int_equal(x->b.inflight, 0);
 	assert_int_equal(atomic_load(&refusals), 0);
-	assert_true(x->t.uring.st.submit_retries >= 30);
-	iothread_stop(&x->t, 0);
+	assert_true(x->t->uring.st.submit_retries >= 30);
+	iothread_stop(x->t, 0);
 	ix_free(x);
 }
 
@@ -748,21 +658,20 @@ static void test_stop_bounded(void **state)
 {
 	(void)state;
 	atomic_store(&refusals, 1 << 30);
-	struct ix *x = ix_make();
-	uint64_t one = 1;
+	struct blk_fx *x = ix_make();
 
 	drv_blk_post(&x->d, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
-	assert_int_equal(write(x->kick, &one, 8), 8);
-	for (int i = 0; i < 1000 && !x->t.uring.pending; i++)
+	blk_fx_kick(x, 0);
+	for (int i = 0; i < 1000 && !x->t->uring.pending; i++)
 		usleep(100);
 	uint64_t t0 = evloop_now_ns(NULL);
-	iothread_stop(&x->t, t0 + 300000000ull);
+	iothread_stop(x->t, t0 + 300000000ull);
 	uint64_t t1 = evloop_now_ns(NULL);
 	assert_true(t1 - t0 >= 300000000ull && t1 - t0 < 3000000000ull);
-	assert_true(x->t.stop_timed_out);
-	assert_int_equal(x->t.left_requests, 1);
-	assert_int_equal(x->t.left_unsubmitted, 1);
-	assert_int_equal(x->t.left_in_kernel, 0);
+	assert_true(x->t->stop_timed_out);
+	assert_int_equal(x->t->left_requests, 1);
+	assert_int_equal(x->t->left_unsubmitted, 1);
+	assert_int_equal(x->t->left_in_kernel, 0);
 	atomic_store(&refusals, 0);
 	ix_free(x);
 }

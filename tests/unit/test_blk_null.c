@@ -15,86 +15,55 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include "../../devices/blk_uring.h"
-#include "../../vmm/iothread.h"
-#include "vq_driver.h"
+#include "../lib/blk_fx.h"
 
 #define SIZE (64ull << 20)  /* the null disk: 64 MiB */
 #define FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | \
 		  (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_BLK_F_FLUSH) | \
 		  (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
 
-/* A null disk served by a ring and loop run from the test's own thread. */
-struct nx {
-	struct uring u;
-	struct blk_uring bu;
-	struct evloop loop;
-	struct blk_file f;
-	struct blk b;
-	struct drv d;
-	int irqfd, kick;
-};
-
-static struct nx *nx_new(bool read_zeroes)
+/*
+ * A null disk, brought up: served by a ring and loop run from the test's
+ * own thread, or by an IOThread (started).
+ */
+static struct blk_fx *nx_new(bool read_zeroes, bool iothread, uint16_t num)
 {
-	struct nx *x = calloc(1, sizeof(*x));
-	char err[256];
+	struct blk_fx *x = calloc(1, sizeof(*x));
 
 	assert_non_null(x);
-	assert_int_equal(blk_file_open_null(&x->f, SIZE, false, read_zeroes, 512, err, sizeof(err)), 0);
-	assert_int_equal(uring_init(&x->u, 64, err, sizeof(err)), 0);
-	assert_int_equal(evloop_init(&x->loop), 0);
-	assert_int_equal(uring_attach(&x->u, &x->loop), 0);
-	blk_uring_bind(&x->bu, &x->f, &x->u);
-	x->irqfd = eventfd(0, EFD_NONBLOCK);
-	x->kick = eventfd(0, EFD_NONBLOCK);
-	drv_init(&x->d, 16);
+	drv_init(&x->d, num);
+	if (iothread)
+		assert_int_equal(blk_fx_iothread(x), 0);
+	assert_int_equal(blk_fx_open_null(x, SIZE, read_zeroes), 0);
 	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .writeback = true,
-				.num_queues = 1, .discard = x->f.can_punch,
-				.write_zeroes = x->f.can_punch };
-	assert_int_equal(blk_init(&x->b, "vda", &p, &x->d.mem, x->irqfd, &x->kick, &blk_uring_ops,
-				  &x->bu), 0);
-	assert_int_equal(blk_attach(&x->b, &x->loop), 0);
-	drv_bring_up(&x->d, &x->b.t, FEATURES);
+				.num_queues = 1, .discard = x->file.can_punch,
+				.write_zeroes = x->file.can_punch };
+	assert_int_equal(blk_fx_start_uring(x, &p), 0);
+	if (iothread)
+		assert_int_equal(iothread_start(x->t), 0);
+	blk_fx_up(x, FEATURES);
 	return x;
 }
 
-static void nx_free(struct nx *x)
+static void nx_free(struct blk_fx *x)
 {
-	blk_destroy(&x->b);
-	uring_drain(&x->u, 0);
-	uring_destroy(&x->u);
-	evloop_destroy(&x->loop);
-	blk_file_close(&x->f);
-	close(x->irqfd);
-	close(x->kick);
-	drv_free(&x->d);
+	blk_fx_destroy(x);
 	free(x);
 }
 
 /* Kick, and run the loop until the used ring reaches idx. */
-static void nx_run_until(struct nx *x, uint16_t idx)
+static void nx_run_until(struct blk_fx *x, uint16_t idx)
 {
-	uint64_t one = 1;
-
-	assert_int_equal(write(x->kick, &one, 8), 8);
-	for (int i = 0; i < 2000 && drv_used_idx(&x->d) != idx; i++)
-		evloop_run_once(&x->loop, 10);
-	assert_int_equal(drv_used_idx(&x->d), idx);
+	blk_fx_kick(x, 0);
+	assert_int_equal(blk_fx_run_until_used(x, idx), idx);
 }
 
 static uint64_t dwz_post(struct drv *d, uint16_t slot, uint32_t type, uint64_t sector, uint32_t nsec)
 {
 	uint64_t seg = drv_alloc(d, 16, 16);
-	uint8_t *p = drv_hva(d, seg);
-	uint32_t flags = 0;
 
-	memcpy(p, &sector, 8);
-	memcpy(p + 8, &nsec, 4);
-	memcpy(p + 12, &flags, 4);
+	drv_blk_put_dwz(d, seg, sector, nsec, 0);
 	/* The segment goes out as the data of a device-readable request. */
 	return drv_blk_post(d, slot, type, 0, seg, 16, false);
 }
@@ -107,12 +76,12 @@ static uint64_t dwz_post(struct drv *d, uint16_t slot, uint32_t type, uint64_t s
 static void test_null_requests(void **state)
 {
 	(void)state;
-	struct nx *x = nx_new(false);
+	struct blk_fx *x = nx_new(false, false, 16);
 	struct drv *d = &x->d;
 	uint64_t rbuf = drv_alloc(d, 8192, 4096), wbuf = drv_alloc(d, 4096, 4096), st[7];
 	uint32_t id, len;
 
-	assert_true(x->f.null && x->f.fd < 0);
+	assert_true(x->file.null && x->file.fd < 0);
 	memset(drv_hva(d, rbuf), 0xaa, 8192);
 	memset(drv_hva(d, wbuf), 0x55, 4096);
 	st[0] = drv_blk_post(d, 0, VIRTIO_BLK_T_IN, 8, rbuf, 8192, true);
@@ -154,7 +123,7 @@ static void test_null_requests(void **state)
 static void test_null_read_zeroes(void **state)
 {
 	(void)state;
-	struct nx *x = nx_new(true);
+	struct blk_fx *x = nx_new(true, false, 16);
 	struct drv *d = &x->d;
 	uint64_t buf = drv_alloc(d, 3 * 4096, 4096);
 	uint8_t *p = drv_hva(d, buf);
@@ -162,11 +131,7 @@ static void test_null_read_zeroes(void **state)
 	memset(p, 0xaa, 3 * 4096);
 	/* Two segments (4 KiB and 1 KiB) with a canary page between them. */
 	uint64_t hdr = drv_alloc(d, 16, 16), st = drv_alloc(d, 1, 1), tab = drv_alloc(d, 64, 16);
-	uint32_t type = VIRTIO_BLK_T_IN;
-	uint64_t sector = 0;
-	memset(drv_hva(d, hdr), 0, 16);
-	memcpy(drv_hva(d, hdr), &type, 4);
-	memcpy((uint8_t *)drv_hva(d, hdr) + 8, &sector, 8);
+	drv_blk_put_hdr(d, hdr, VIRTIO_BLK_T_IN, 0);
 	drv_idesc(d, tab, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
 	drv_idesc(d, tab, 1, buf, 4096, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
 	drv_idesc(d, tab, 2, buf + 8192, 1024, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
@@ -215,53 +180,23 @@ static void test_null_iothread(void **state)
 {
 	(void)state;
 	enum { N = 32 };
-	struct iothread *t = calloc(1, sizeof(*t));
-	struct blk *b = calloc(1, sizeof(*b));
-	struct blk_file *f = calloc(1, sizeof(*f));
-	struct blk_uring *bu = calloc(1, sizeof(*bu));
-	struct drv *d = calloc(1, sizeof(*d));
-	struct iothread_cfg tc;
-	char err[256];
-	int irqfd = eventfd(0, EFD_NONBLOCK), kick = eventfd(0, EFD_NONBLOCK);
-	uint64_t one = 1, st[N];
+	struct blk_fx *x = nx_new(false, true, 64);
+	struct drv *d = &x->d;
+	uint64_t st[N];
 
-	iothread_cfg_default(&tc, "io0");
-	assert_int_equal(iothread_init(t, &tc, err, sizeof(err)), 0);
-	assert_int_equal(blk_file_open_null(f, SIZE, false, false, 512, err, sizeof(err)), 0);
-	blk_uring_bind(bu, f, &t->uring);
-	drv_init(d, 64);
-	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .writeback = true,
-				.num_queues = 1 };
-	assert_int_equal(blk_init(b, "vda", &p, &d->mem, irqfd, &kick, &blk_uring_ops, bu), 0);
-	assert_int_equal(blk_attach(b, &t->loop), 0);
-	assert_int_equal(iothread_start(t), 0);
-	drv_bring_up(d, &b->t, FEATURES);
 	uint64_t buf = drv_alloc(d, 4096 * N, 4096);
 	for (uint16_t i = 0; i < N; i++)
 		st[i] = drv_blk_post(d, i, i % 2 ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, 8ull * i,
 				     buf + 4096ull * i, 4096, !(i % 2));
-	assert_int_equal(write(kick, &one, 8), 8);
-	for (int i = 0; i < 5000 && drv_used_idx(d) != N; i++)
-		usleep(1000);
-	assert_int_equal(drv_used_idx(d), N);
+	nx_run_until(x, N);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(*(uint8_t *)drv_hva(d, st[i]), VIRTIO_BLK_S_OK);
-	assert_true(drv_eventfd_take(irqfd) >= 1);
-	iothread_stop(t, 0);
-	assert_int_equal(blk_file_flush(f), 0);
-	assert_false(t->stop_timed_out);
-	assert_int_equal(t->uring.st.cqes, N);
-	blk_destroy(b);
-	iothread_destroy(t);
-	blk_file_close(f);
-	close(irqfd);
-	close(kick);
-	drv_free(d);
-	free(d);
-	free(bu);
-	free(f);
-	free(b);
-	free(t);
+	assert_true(blk_fx_irqs(x) >= 1);
+	iothread_stop(x->t, 0);
+	assert_int_equal(blk_file_flush(&x->file), 0);
+	assert_false(x->t->stop_timed_out);
+	assert_int_equal(x->t->uring.st.cqes, N);
+	nx_free(x);
 }
 
 int main(void)

@@ -13,35 +13,18 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
-#include "../../devices/blk.h"
-#include "vq_driver.h"
+#include "../lib/blk_fx.h"
 
 #define NUM 16
 #define NQ 3
 
-struct fake_be {
-	struct blk_io *pending[NUM];
-	unsigned n;
-};
-
-static int fake_submit(void *be, struct blk_io *io)
-{
-	struct fake_be *f = be;
-	f->pending[f->n++] = io;
-	return 0;
-}
-
-static const struct blk_backend_ops fake_ops = { .submit = fake_submit };
-
+/* The disk (queue 0's rings in x.d unused), each queue on its own rings and fake backend. */
 struct fx {
-	struct drv d, dq[NQ];
-	struct blk b;
+	struct blk_fx x;
+	struct drv dq[NQ];
 	struct fake_be be[NQ];
 	struct evloop loop[2];
-	int irqfd, kick[NQ];
 };
 
 /* Queues 0 and 2 on loop 0, queue 1 on loop 1 (round-robin over two). */
@@ -53,21 +36,19 @@ static int setup(void **state)
 	struct blk_params p = { .capacity = 2048, .blk_size = 512, .writeback = true, .num_queues = NQ };
 	struct drv *qs[NQ];
 
-	drv_init(&f->d, NUM);
+	drv_init(&f->x.d, NUM);
 	for (unsigned q = 0; q < NQ; q++) {
-		drv_init_queue(&f->dq[q], &f->d);
+		drv_init_queue(&f->dq[q], &f->x.d);
 		qs[q] = &f->dq[q];
-		f->kick[q] = eventfd(0, EFD_NONBLOCK);
 	}
-	f->irqfd = eventfd(0, EFD_NONBLOCK);
 	if (evloop_init(&f->loop[0]) || evloop_init(&f->loop[1]))
 		return -1;
-	if (blk_init(&f->b, "vda", &p, &f->d.mem, f->irqfd, f->kick, &fake_ops, NULL))
+	if (blk_fx_create(&f->x, &p, &fake_be_ops, NULL))
 		return -1;
 	for (unsigned q = 0; q < NQ; q++)
-		if (blk_attach_queue(&f->b, q, &f->loop[loop_of[q]], &f->be[q]))
+		if (blk_attach_queue(&f->x.b, q, &f->loop[loop_of[q]], &f->be[q]))
 			return -1;
-	drv_bring_up_queues(qs, NQ, &f->b.t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_MQ));
+	drv_bring_up_queues(qs, NQ, &f->x.b.t, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_MQ));
 	/* DRIVER_OK looked at every ring once (a self-kick per queue). */
 	evloop_run_once(&f->loop[0], 0);
 	evloop_run_once(&f->loop[1], 0);
@@ -78,45 +59,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	blk_destroy(&f->b);
+	blk_fx_destroy(&f->x);
 	evloop_destroy(&f->loop[0]);
 	evloop_destroy(&f->loop[1]);
-	close(f->irqfd);
-	for (unsigned q = 0; q < NQ; q++)
-		close(f->kick[q]);
-	drv_free(&f->d);
 	free(f);
 	return 0;
 }
 
-static uint64_t irqs(struct fx *f)
-{
-	return drv_eventfd_take(f->irqfd);
-}
-
-/* A one-sector read on queue q (descriptors 3 per request from head). */
+/* A one-sector read of sector 0 on queue q (3 descriptors from head), kicked. */
 static void read_req(struct fx *f, unsigned q, uint16_t head)
 {
-	struct drv *d = &f->dq[q];
-	uint64_t hdr = drv_alloc(&f->d, 16, 16), data = drv_alloc(&f->d, 512, 512);
-	uint64_t status = drv_alloc(&f->d, 1, 1);
-	uint8_t *h = drv_hva(&f->d, hdr);
-	uint64_t one = 1;
+	struct drv_blk_rq r = drv_blk_alloc(&f->x.d, VIRTIO_BLK_T_IN, 0, 512);
 
-	memset(h, 0, 16);   /* VIRTIO_BLK_T_IN, sector 0 */
-	drv_desc(d, head, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
-	drv_desc(d, (uint16_t)(head + 1), data, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
-		 (uint16_t)(head + 2));
-	drv_desc(d, (uint16_t)(head + 2), status, 1, VIRTQ_DESC_F_WRITE, 0);
-	drv_publish(d, head);
-	assert_int_equal(write(f->kick[q], &one, 8), 8);
-}
-
-static void complete_all(struct fake_be *be)
-{
-	for (unsigned i = 0; i < be->n; i++)
-		be->pending[i]->complete(be->pending[i], 0);
-	be->n = 0;
+	drv_blk_publish(&f->dq[q], &r, head, true);
+	blk_fx_kick(&f->x, q);
 }
 
 static void test_queues_reach_their_loop_and_backend(void **state)
@@ -133,8 +89,8 @@ static void test_queues_reach_their_loop_and_backend(void **state)
 	evloop_run_once(&f->loop[0], 0);
 	assert_int_equal(f->be[0].n, 1);
 	assert_int_equal(f->be[2].n, 1);
-	assert_int_equal(f->b.q[0].st.requests + f->b.q[1].st.requests + f->b.q[2].st.requests, 3);
-	assert_int_equal(irqs(f), 0);
+	assert_int_equal(f->x.b.q[0].st.requests + f->x.b.q[1].st.requests + f->x.b.q[2].st.requests, 3);
+	assert_int_equal(blk_fx_irqs(&f->x), 0);
 }
 
 static void test_one_irq_per_loop_batch(void **state)
@@ -147,20 +103,20 @@ static void test_one_irq_per_loop_batch(void **state)
 	evloop_run_once(&f->loop[0], 0);
 	evloop_run_once(&f->loop[1], 0);
 	/* Queues 0 and 2 complete in one batch of loop 0: one irqfd write. */
-	complete_all(&f->be[0]);
-	complete_all(&f->be[2]);
+	fake_be_complete_all(&f->be[0], 0);
+	fake_be_complete_all(&f->be[2], 0);
 	evloop_run_once(&f->loop[0], 0);
-	assert_int_equal(irqs(f), 1);
+	assert_int_equal(blk_fx_irqs(&f->x), 1);
 	assert_int_equal(drv_get_used(&f->dq[0], &id, &len), 1);
 	assert_int_equal(drv_get_used(&f->dq[2], &id, &len), 1);
 	assert_int_equal(drv_get_used(&f->dq[1], &id, &len), 0);
 	/* Queue 1's completion is loop 1's: its own write, loop 0 not involved. */
-	complete_all(&f->be[1]);
+	fake_be_complete_all(&f->be[1], 0);
 	evloop_run_once(&f->loop[1], 0);
-	assert_int_equal(irqs(f), 1);
+	assert_int_equal(blk_fx_irqs(&f->x), 1);
 	assert_int_equal(drv_get_used(&f->dq[1], &id, &len), 1);
-	assert_int_equal(f->b.irq_writes, 2);
-	assert_int_equal(f->b.q[0].st.irqs + f->b.q[1].st.irqs + f->b.q[2].st.irqs, 3);
+	assert_int_equal(f->x.b.irq_writes, 2);
+	assert_int_equal(f->x.b.q[0].st.irqs + f->x.b.q[1].st.irqs + f->x.b.q[2].st.irqs, 3);
 }
 
 static void test_attach_refusals(void **state)
@@ -168,12 +124,12 @@ static void test_attach_refusals(void **state)
 	struct fx *f = *state;
 
 	/* Already attached; no such queue; no loop. */
-	assert_int_equal(blk_attach_queue(&f->b, 0, &f->loop[1], &f->be[0]), -EINVAL);
-	assert_int_equal(blk_attach_queue(&f->b, NQ, &f->loop[1], &f->be[0]), -EINVAL);
-	blk_detach(&f->b);
-	assert_int_equal(blk_attach_queue(&f->b, 0, NULL, &f->be[0]), -EINVAL);
+	assert_int_equal(blk_attach_queue(&f->x.b, 0, &f->loop[1], &f->be[0]), -EINVAL);
+	assert_int_equal(blk_attach_queue(&f->x.b, NQ, &f->loop[1], &f->be[0]), -EINVAL);
+	blk_detach(&f->x.b);
+	assert_int_equal(blk_attach_queue(&f->x.b, 0, NULL, &f->be[0]), -EINVAL);
 	/* Detached, a queue may go to another loop. */
-	assert_int_equal(blk_attach_queue(&f->b, 0, &f->loop[1], &f->be[0]), 0);
+	assert_int_equal(blk_attach_queue(&f->x.b, 0, &f->loop[1], &f->be[0]), 0);
 }
 
 int main(void)

@@ -19,57 +19,35 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "../../devices/blk.h"
-#include "vq_driver.h"
+#include "../lib/blk_fx.h"
 
 #define NUM 16
 #define ITERS 10000
 
-/* A backend that completes at the end of the loop iteration, as io_uring would. */
-struct fake_be {
-	struct evloop *l;
-	struct evloop_defer d;
-	struct blk_io *pending[NUM];
-	unsigned n;
-};
-
-static void be_complete(void *o)
-{
-	struct fake_be *f = o;
-	unsigned n = f->n;
-	f->n = 0;
-	for (unsigned i = 0; i < n; i++)
-		f->pending[i]->complete(f->pending[i], 0);
-}
-
-static int be_submit(void *be, struct blk_io *io)
-{
-	struct fake_be *f = be;
-	f->pending[f->n++] = io;
-	evloop_defer(f->l, &f->d);
-	return 0;
-}
-
-static const struct blk_backend_ops be_ops = { .submit = be_submit };
-
+/* The disk on the fake backend, which completes at the end of the loop
+ * iteration of its submit, as io_uring would. */
 struct fx {
-	struct drv d;
-	struct blk b;
-	struct fake_be be;
-	struct evloop loop;
-	int irqfd, kick;
+	struct blk_fx x;
+	struct evloop_defer complete;
 	atomic_bool stop;
 	pthread_t dev;
 	uint64_t kicks_sent, kicks_skipped, lost;
 };
 
-static void bring_up(struct fx *f, uint64_t feat)
+static void be_complete(void *arg)
 {
-	drv_bring_up(&f->d, &f->b.t, feat);
+	struct fx *f = arg;
+	fake_be_complete_all(&f->x.be, 0);
+}
+
+static void be_on_submit(void *arg, struct blk_io *io)
+{
+	struct fx *f = arg;
+	(void)io;
+	evloop_defer(&f->x.loop, &f->complete);
 }
 
 static void *device_thread(void *arg)
@@ -77,8 +55,8 @@ static void *device_thread(void *arg)
 	struct fx *f = arg;
 
 	while (!atomic_load(&f->stop))
-		evloop_run_once(&f->loop, 100);
-	evloop_poll_stop(&f->loop);
+		evloop_run_once(&f->x.loop, 100);
+	evloop_poll_stop(&f->x.loop);
 	return NULL;
 }
 
@@ -96,11 +74,6 @@ static void spin_ns(uint64_t ns)
 		;
 }
 
-static inline bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
-}
-
 /* The device on its own thread; interrupts off (the driver polls the used ring). */
 static struct fx *fx_start(bool event_idx, const struct poll_params *pp)
 {
@@ -109,18 +82,15 @@ static struct fx *fx_start(bool event_idx, const struct poll_params *pp)
 	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_FLUSH) |
 			(event_idx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0);
 
-	drv_init(&f->d, NUM);
-	f->irqfd = eventfd(0, EFD_NONBLOCK);
-	f->kick = eventfd(0, EFD_NONBLOCK);
-	assert_int_equal(evloop_init(&f->loop), 0);
-	evloop_set_poll(&f->loop, pp, false);
-	f->be.l = &f->loop;
-	f->be.d = (struct evloop_defer){ .fn = be_complete, .opaque = &f->be };
-	assert_int_equal(blk_init(&f->b, "vda", &p, &f->d.mem, f->irqfd, &f->kick, &be_ops, &f->be), 0);
-	assert_int_equal(blk_attach(&f->b, &f->loop), 0);
-	bring_up(f, feat);
-	drv_set_avail_flags(&f->d, VIRTQ_AVAIL_F_NO_INTERRUPT);
-	drv_set_used_event(&f->d, 0x8000);
+	drv_init(&f->x.d, NUM);
+	assert_int_equal(blk_fx_start_fake(&f->x, &p), 0);
+	evloop_set_poll(&f->x.loop, pp, false);
+	f->complete = (struct evloop_defer){ .fn = be_complete, .opaque = f };
+	f->x.be.on_submit = be_on_submit;
+	f->x.be.on_submit_arg = f;
+	blk_fx_up(&f->x, feat);
+	drv_set_avail_flags(&f->x.d, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	drv_set_used_event(&f->x.d, 0x8000);
 	assert_int_equal(pthread_create(&f->dev, NULL, device_thread, f), 0);
 	return f;
 }
@@ -128,44 +98,22 @@ static struct fx *fx_start(bool event_idx, const struct poll_params *pp)
 static void fx_stop(struct fx *f)
 {
 	atomic_store(&f->stop, true);
-	evloop_wake(&f->loop);
+	evloop_wake(&f->x.loop);
 	pthread_join(f->dev, NULL);
 }
 
 static void fx_free(struct fx *f)
 {
-	blk_destroy(&f->b);
-	evloop_destroy(&f->loop);
-	close(f->irqfd);
-	close(f->kick);
-	drv_free(&f->d);
+	blk_fx_destroy(&f->x);
 	free(f);
 }
 
-/* Put the request in descriptor head (header) and head + 1 (data and status). */
-static void put_chain(struct fx *f, uint16_t head, uint32_t type, uint32_t data_len)
-{
-	uint64_t hdr = drv_alloc(&f->d, 16, 16), st = drv_alloc(&f->d, data_len + 1, 1);
-	memset(drv_hva(&f->d, hdr), 0, 16);
-	memcpy(drv_hva(&f->d, hdr), &type, 4);
-	drv_desc(&f->d, head, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
-	drv_desc(&f->d, (uint16_t)(head + 1), st, data_len + 1, VIRTQ_DESC_F_WRITE, 0);
-}
-
-/* Entries old..new_idx published: kick if the device asked, as
+/* Entries from old on published: kick if the device asked, as
  * virtqueue_kick_prepare_split() decides. */
-static void drv_kick_prepare(struct fx *f, bool event_idx, uint16_t old, uint16_t new_idx)
+static void fx_kick_prepare(struct fx *f, bool event_idx, uint16_t old)
 {
-	/* virtio_mb(): pairs with the device's full barrier after it
-	 * re-enables kicks. */
-	atomic_thread_fence(memory_order_seq_cst);
-	bool kick = event_idx ? need_event(__atomic_load_n((uint16_t *)drv_hva(&f->d, f->d.used + 4 + 8ull * NUM),
-							 __ATOMIC_RELAXED), new_idx, old)
-			      : !(__atomic_load_n((uint16_t *)drv_hva(&f->d, f->d.used), __ATOMIC_RELAXED) &
-				  VIRTQ_USED_F_NO_NOTIFY);
-	if (kick) {
-		uint64_t one = 1;
-		assert_int_equal(write(f->kick, &one, 8), 8);
+	if (drv_kick_needed(&f->x.d, old, event_idx)) {
+		blk_fx_kick(&f->x, 0);
 		f->kicks_sent++;
 	} else {
 		f->kicks_skipped++;
@@ -182,7 +130,8 @@ static void run_race(bool event_idx)
 	uint32_t rng = 12345;
 
 	/* One FLUSH request in descriptors 0 (header) and 1 (status), reused. */
-	put_chain(f, 0, VIRTIO_BLK_T_FLUSH, 0);
+	struct drv_blk_rq flush = drv_blk_alloc(&f->x.d, VIRTIO_BLK_T_FLUSH, 0, 0);
+	drv_blk_put_direct(&f->x.d, &flush, 0, false);
 	for (unsigned i = 0; i < ITERS; i++) {
 		/* Vary the gap so that publishes land in every phase of the
 		 * device's loop: mid-window, at the window's end, asleep. */
@@ -190,14 +139,14 @@ static void run_race(bool event_idx)
 		unsigned r = (rng >> 16) & 63;
 		spin_ns(r < 40 ? r * 250 : (r - 39) * 8000);
 
-		uint16_t old = f->d.avail_idx, new_idx = (uint16_t)(old + 1);
-		*drv_avail16(&f->d, 2 + (old & (NUM - 1))) = 0;
+		uint16_t old = f->x.d.avail_idx, new_idx = (uint16_t)(old + 1);
+		*drv_avail16(&f->x.d, 2 + (old & (NUM - 1))) = 0;
 		/* virtio_wmb() then the avail.idx store (release). */
-		drv_set_avail_idx(&f->d, new_idx);
-		drv_kick_prepare(f, event_idx, old, new_idx);
+		drv_set_avail_idx(&f->x.d, new_idx);
+		fx_kick_prepare(f, event_idx, old);
 		/* Wait for the completion; 2 s is forever here. */
 		uint64_t deadline = now_ns() + 2000000000ull;
-		while (drv_used_idx(&f->d) != new_idx) {
+		while (drv_used_idx(&f->x.d) != new_idx) {
 			if (now_ns() > deadline) {
 				f->lost++;
 				break;
@@ -205,26 +154,26 @@ static void run_race(bool event_idx)
 		}
 		if (f->lost)
 			break;
-		f->d.last_used = new_idx;
+		f->x.d.last_used = new_idx;
 	}
 	fx_stop(f);
 
 	printf("race event_idx=%d: %u requests, kicks sent %llu, skipped %llu, poll starts %llu, "
 	       "stops %llu (re-check found work %llu), kicks drained late %llu, lost %llu\n",
 	       event_idx, ITERS, (unsigned long long)f->kicks_sent, (unsigned long long)f->kicks_skipped,
-	       (unsigned long long)f->loop.st.poll_starts, (unsigned long long)f->loop.st.poll_stops,
-	       (unsigned long long)f->loop.st.poll_stop_hits, (unsigned long long)f->b.q[0].st.kicks_late,
+	       (unsigned long long)f->x.loop.st.poll_starts, (unsigned long long)f->x.loop.st.poll_stops,
+	       (unsigned long long)f->x.loop.st.poll_stop_hits, (unsigned long long)f->x.b.q[0].st.kicks_late,
 	       (unsigned long long)f->lost);
 	printf("  poll windows %llu hits %llu misses %llu; queue poll_drains %llu poll_windows %llu kicks %llu\n",
-	       (unsigned long long)f->loop.st.poll_windows, (unsigned long long)f->loop.st.poll_hits,
-	       (unsigned long long)f->loop.st.poll_misses, (unsigned long long)f->b.q[0].st.poll_drains,
-	       (unsigned long long)f->b.q[0].st.poll_windows, (unsigned long long)f->b.q[0].st.kicks);
+	       (unsigned long long)f->x.loop.st.poll_windows, (unsigned long long)f->x.loop.st.poll_hits,
+	       (unsigned long long)f->x.loop.st.poll_misses, (unsigned long long)f->x.b.q[0].st.poll_drains,
+	       (unsigned long long)f->x.b.q[0].st.poll_windows, (unsigned long long)f->x.b.q[0].st.kicks);
 	assert_int_equal(f->lost, 0);
-	assert_int_equal(f->b.q[0].st.requests, ITERS);
+	assert_int_equal(f->x.b.q[0].st.requests, ITERS);
 	/* The race window was exercised: every poll stop re-enabled kicks
 	 * with the driver active.  (How many kicks were skipped depends on
 	 * how busy the machine is: printed, not asserted.) */
-	assert_true(f->loop.st.poll_stops > ITERS / 20);
+	assert_true(f->x.loop.st.poll_stops > ITERS / 20);
 	fx_free(f);
 }
 
@@ -247,24 +196,22 @@ static void run_get_id_flood(bool event_idx, bool polled)
 	/* Header, then the ID and status byte spread over the other NUM - 1
 	 * descriptors: a request that costs the device a whole chain's walk,
 	 * so that the driver refills while the device drains. */
-	uint64_t hdr = drv_alloc(&f->d, 16, 16), buf = drv_alloc(&f->d, 2 * (NUM - 1), 1);
-	uint32_t type = VIRTIO_BLK_T_GET_ID;
-	memset(drv_hva(&f->d, hdr), 0, 16);
-	memcpy(drv_hva(&f->d, hdr), &type, 4);
-	drv_desc(&f->d, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
+	uint64_t hdr = drv_alloc(&f->x.d, 16, 16), buf = drv_alloc(&f->x.d, 2 * (NUM - 1), 1);
+	drv_blk_put_hdr(&f->x.d, hdr, VIRTIO_BLK_T_GET_ID, 0);
+	drv_desc(&f->x.d, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
 	for (uint16_t i = 1; i < NUM; i++)
-		drv_desc(&f->d, i, buf + 2u * (i - 1), 2,
+		drv_desc(&f->x.d, i, buf + 2u * (i - 1), 2,
 			 VIRTQ_DESC_F_WRITE | (i + 1 < NUM ? VIRTQ_DESC_F_NEXT : 0), (uint16_t)(i + 1));
 	while (answered < FLOOD) {
-		uint16_t old = f->d.avail_idx;
+		uint16_t old = f->x.d.avail_idx;
 		while (posted < FLOOD && posted - answered < NUM) {
-			drv_publish(&f->d, 0);
+			drv_publish(&f->x.d, 0);
 			posted++;
 		}
-		if (f->d.avail_idx != old)
-			drv_kick_prepare(f, event_idx, old, f->d.avail_idx);
+		if (f->x.d.avail_idx != old)
+			fx_kick_prepare(f, event_idx, old);
 		uint64_t deadline = now_ns() + 2000000000ull;
-		while (drv_used_idx(&f->d) == (uint16_t)answered) {
+		while (drv_used_idx(&f->x.d) == (uint16_t)answered) {
 			if (now_ns() > deadline) {
 				f->lost++;
 				break;
@@ -272,11 +219,11 @@ static void run_get_id_flood(bool event_idx, bool polled)
 		}
 		if (f->lost)
 			break;
-		answered += (uint16_t)(drv_used_idx(&f->d) - (uint16_t)answered);
+		answered += (uint16_t)(drv_used_idx(&f->x.d) - (uint16_t)answered);
 	}
 	fx_stop(f);
 
-	const struct blk_queue_stats *st = &f->b.q[0].st;
+	const struct blk_queue_stats *st = &f->x.b.q[0].st;
 	printf("get_id flood event_idx=%d polled=%d: %u requests in %llu drains (largest %llu), "
 	       "kicks sent %llu, skipped %llu, guest kicks seen %llu, lost %llu\n",
 	       event_idx, polled, FLOOD, (unsigned long long)st->batches, (unsigned long long)st->batch_max,

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../../devices/virtio_mmio.h"
-#include "vq_driver.h"
+#include "../lib/vq_driver.h"
 
 #define DEV_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_EVENT_IDX) | \
 		      (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | (1ULL << 9))
@@ -89,92 +89,47 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t rd(struct fx *f, uint64_t off)
-{
-	uint32_t v;
-	virtio_mmio_bus_ops.read(&f->t, off, &v, 4);
-	return v;
-}
-
-static void wr(struct fx *f, uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(&f->t, off, &v, 4);
-}
-
-static uint64_t irqs(struct fx *f)
-{
-	uint64_t v = 0;
-	if (read(f->irqfd, &v, 8) != 8)
-		return 0;
-	return v;
-}
-
-/* The Linux driver's order: ACK, DRIVER, features, FEATURES_OK. */
-static void negotiate(struct fx *f, uint64_t feat)
-{
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(feat >> 32));
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				  VIRTIO_STATUS_FEATURES_OK);
-}
-
-static void setup_queue(struct fx *f, unsigned q)
-{
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, 16);
-	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)f->d.desc);
-	wr(f, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(f->d.desc >> 32));
-	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)f->d.avail);
-	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
-	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)f->d.used);
-	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
-}
-
 #define STATUS_ALL (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
 		    VIRTIO_STATUS_DRIVER_OK)
 
+/* The Linux driver's order: ACK, DRIVER, features, FEATURES_OK, queue 0, DRIVER_OK. */
 static void bring_up(struct fx *f)
 {
-	negotiate(f, DEV_FEATURES);
-	setup_queue(f, 0);
-	wr(f, VIRTIO_MMIO_STATUS, STATUS_ALL);
+	drv_mmio_negotiate(&f->t, DEV_FEATURES);
+	drv_mmio_setup_queue(&f->t, 0, &f->d);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, STATUS_ALL);
 }
 
 static void test_identity(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(rd(f, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	assert_int_equal(rd(f, VIRTIO_MMIO_VERSION), 2);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_ID), 2);
-	assert_int_equal(rd(f, VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
-	assert_int_equal(rd(f, VIRTIO_MMIO_SHM_LEN_HIGH), 0xffffffffu);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_VERSION), 2);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_DEVICE_ID), 2);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_SHM_LEN_HIGH), 0xffffffffu);
 }
 
 static void test_device_features(void **state)
 {
 	struct fx *f = *state;
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)DEV_FEATURES);
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), 1);
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), 0);
-	wr(f, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
-	assert_int_equal(rd(f, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)DEV_FEATURES);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_DEVICE_FEATURES), 1);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_DEVICE_FEATURES), 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0xffffffff);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_DEVICE_FEATURES), 0);
 }
 
 static void test_negotiate_ok(void **state)
 {
 	struct fx *f = *state;
-	negotiate(f, DEV_FEATURES);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xb);
+	drv_mmio_negotiate(&f->t, DEV_FEATURES);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0xb);
 	assert_int_equal(f->t.driver_features, DEV_FEATURES);
 	assert_int_equal(f->t.st.features_refused, 0);
 }
@@ -182,16 +137,16 @@ static void test_negotiate_ok(void **state)
 static void test_features_need_version1(void **state)
 {
 	struct fx *f = *state;
-	negotiate(f, 1ULL << 9);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);     /* FEATURES_OK not granted */
+	drv_mmio_negotiate(&f->t, 1ULL << 9);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);     /* FEATURES_OK not granted */
 	assert_int_equal(f->t.st.features_refused, 1);
 }
 
 static void test_features_not_offered(void **state)
 {
 	struct fx *f = *state;
-	negotiate(f, DEV_FEATURES | (1ULL << 5));
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_negotiate(&f->t, DEV_FEATURES | (1ULL << 5));
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	assert_int_equal(f->t.st.features_refused, 1);
 }
 
@@ -199,13 +154,13 @@ static void test_features_write_order(void **state)
 {
 	struct fx *f = *state;
 	/* Before DRIVER: ignored. */
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
 	assert_int_equal(f->t.driver_features, 0);
 	assert_int_equal(f->t.st.bad_writes, 1);
-	negotiate(f, DEV_FEATURES);
+	drv_mmio_negotiate(&f->t, DEV_FEATURES);
 	/* After FEATURES_OK: frozen. */
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_DRIVER_FEATURES, 0);
 	assert_int_equal(f->t.driver_features, DEV_FEATURES);
 	assert_int_equal(f->t.st.bad_writes, 2);
 }
@@ -213,9 +168,9 @@ static void test_features_write_order(void **state)
 static void test_queue_before_features_ok(void **state)
 {
 	struct fx *f = *state;
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	setup_queue(f, 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	drv_mmio_setup_queue(&f->t, 0, &f->d);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	assert_false(f->vqs[0].ready);
 	assert_int_equal(f->vqs[0].desc_gpa, 0);
 	assert_int_equal(f->t.st.bad_writes, 8); /* num, 6 addresses, ready */
@@ -225,10 +180,10 @@ static void test_bring_up(void **state)
 {
 	struct fx *f = *state;
 	bring_up(f);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xf);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0xf);
 	assert_int_equal(f->dev.activates, 1);
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 1);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_READY), 1);
 	assert_true(f->vqs[0].ready);
 	assert_true(f->vqs[0].event_idx);
 	assert_true(f->vqs[0].indirect);
@@ -244,55 +199,53 @@ static void test_queue_after_driver_ok(void **state)
 	struct fx *f = *state;
 	bring_up(f);
 	uint64_t bw = f->t.st.bad_writes;
-	setup_queue(f, 1);                       /* set-up after DRIVER_OK */
+	drv_mmio_setup_queue(&f->t, 1, &f->d);                       /* set-up after DRIVER_OK */
 	assert_false(f->vqs[1].ready);
 	assert_int_equal(f->t.st.bad_writes, bw + 8);
 	/* A live queue cannot be stopped without reset. */
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_READY, 0);
 	assert_true(f->vqs[0].ready);
-	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x5000);
 	assert_int_equal(f->vqs[0].desc_gpa, f->d.desc);
 }
 
 static void test_queue_num(void **state)
 {
 	struct fx *f = *state;
-	negotiate(f, DEV_FEATURES);
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_NUM_MAX);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, 12);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, 0);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, VIRTQ_NUM_MAX * 2);
+	drv_mmio_negotiate(&f->t, DEV_FEATURES);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_NUM_MAX), VIRTQ_NUM_MAX);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_NUM, 12);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_NUM, 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_NUM, VIRTQ_NUM_MAX * 2);
 	assert_int_equal(f->vqs[0].num, VIRTQ_NUM_MAX);
 	assert_int_equal(f->t.st.bad_writes, 3);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, 8);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_NUM, 8);
 	assert_int_equal(f->vqs[0].num, 8);
 	/* A queue that does not exist. */
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, 2);
-	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 0);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_SEL, 2);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_READY), 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_READY, 1);
 	assert_int_equal(f->t.st.bad_writes, 4);
 }
 
 static void test_queue_rings_outside_ram(void **state)
 {
 	struct fx *f = *state;
-	negotiate(f, DEV_FEATURES);
-	wr(f, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(f, VIRTIO_MMIO_QUEUE_NUM, 16);
-	wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, 0xd0001000u);   /* our own MMIO window */
-	wr(f, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)f->d.avail);
-	wr(f, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)f->d.used);
-	wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
-	assert_int_equal(rd(f, VIRTIO_MMIO_QUEUE_READY), 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET,
+	struct drv rings = f->d;
+
+	rings.desc = 0xd0001000u;   /* our own MMIO window */
+	drv_mmio_negotiate(&f->t, DEV_FEATURES);
+	drv_mmio_setup_queue(&f->t, 0, &rings);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_READY), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET,
 			 VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	assert_int_equal(f->t.st.needs_reset, 1);
-	assert_int_equal(irqs(f), 0); /* no DRIVER_OK yet: no config interrupt */
+	assert_int_equal(drv_eventfd_take(f->irqfd), 0); /* no DRIVER_OK yet: no config interrupt */
 	/* DRIVER_OK now does not make it live. */
-	wr(f, VIRTIO_MMIO_STATUS, STATUS_ALL);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, STATUS_ALL);
 	assert_false(virtio_mmio_live(&f->t));
 }
 
@@ -300,19 +253,20 @@ static void test_status_rules(void **state)
 {
 	struct fx *f = *state;
 	/* DRIVER_OK without FEATURES_OK: refused. */
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS,
+		    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	assert_int_equal(f->dev.activates, 0);
 	/* Clearing a bit without reset: refused. */
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	/* The driver cannot set DEVICE_NEEDS_RESET. */
-	wr(f, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	assert_int_equal(f->t.st.bad_writes, 2);
 	/* FAILED may be set. */
-	wr(f, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_FAILED);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x83);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_FAILED);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x83);
 }
 
 /*
@@ -326,13 +280,14 @@ static void test_status_undefined_bits(void **state)
 {
 	struct fx *f = *state;
 
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | 0x30);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
-	wr(f, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | 0xffff0000u);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | 0x30);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS,
+		    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | 0xffff0000u);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	/* Only undefined bits: no reset, and nothing set. */
-	wr(f, VIRTIO_MMIO_STATUS, 0x100);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0x100);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
 	assert_int_equal(f->t.st.resets, 0);
 	assert_true(f->t.st.bad_writes >= 3);
 }
@@ -343,10 +298,10 @@ static void test_reset_drops_state(void **state)
 	bring_up(f);
 	virtio_mmio_raise(&f->t, VIRTIO_MMIO_INT_VRING);
 	f->vqs[0].last_avail_idx = 7;
-	wr(f, VIRTIO_MMIO_STATUS, 0);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0);
 	assert_int_equal(f->dev.resets, 1);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
-	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	assert_int_equal(f->t.driver_features, 0);
 	assert_int_equal(f->t.queue_sel, 0);
 	assert_false(f->vqs[0].ready);
@@ -363,7 +318,9 @@ static void test_reset_drops_state(void **state)
 
 static void *reset_thread(void *arg)
 {
-	wr(arg, VIRTIO_MMIO_STATUS, 0);
+	struct fx *f = arg;
+
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0);
 	return NULL;
 }
 
@@ -381,7 +338,7 @@ static void *reader_thread(void *arg)
 
 	virtio_mmio_bus_ops.read(&r->f->t, VIRTIO_MMIO_CONFIG, &r->cfg, 1);
 	r->ready_after = r->f->vqs[0].ready;
-	r->status = rd(r->f, VIRTIO_MMIO_STATUS);
+	r->status = drv_mmio_rd(&r->f->t, VIRTIO_MMIO_STATUS);
 	return NULL;
 }
 
@@ -424,7 +381,7 @@ static void test_reset_waited_for(void **state)
 	assert_false(f->t.resetting);
 	assert_int_equal(f->dev.resets, 1);
 	/* Nothing waits once it is over. */
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(f->t.st.reset_waits, 1);
 }
 
@@ -434,16 +391,16 @@ static void test_interrupt_status_ack(void **state)
 	bring_up(f);
 	virtio_mmio_raise(&f->t, VIRTIO_MMIO_INT_VRING);
 	virtio_mmio_raise(&f->t, VIRTIO_MMIO_INT_VRING);
-	assert_int_equal(irqs(f), 2);
-	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), 1);
-	wr(f, VIRTIO_MMIO_INTERRUPT_ACK, 1);
-	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(drv_eventfd_take(f->irqfd), 2);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_INTERRUPT_STATUS), 1);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_INTERRUPT_ACK, 1);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	/* needs_reset after DRIVER_OK: config interrupt, once. */
 	virtio_mmio_needs_reset(&f->t);
 	virtio_mmio_needs_reset(&f->t);
-	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
-	assert_int_equal(irqs(f), 1);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0xf | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+	assert_int_equal(drv_eventfd_take(f->irqfd), 1);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0xf | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	assert_false(virtio_mmio_live(&f->t));
 	assert_int_equal(f->t.st.needs_reset, 1);
 }
@@ -461,13 +418,13 @@ static void test_bad_access_width(void **state)
 	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_VERSION + 2, &v, 4);
 	v16 = VIRTIO_STATUS_ACKNOWLEDGE;
 	virtio_mmio_bus_ops.write(&f->t, VIRTIO_MMIO_STATUS, &v16, 2);
-	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(f->t.st.bad_access, 4);
 	/* Read-only registers and holes refuse writes. */
-	wr(f, VIRTIO_MMIO_MAGIC_VALUE, 0);
-	wr(f, 0x0f0, 1);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_MAGIC_VALUE, 0);
+	drv_mmio_wr(&f->t, 0x0f0, 1);
 	assert_int_equal(f->t.st.bad_writes, 2);
-	assert_int_equal(rd(f, 0x0f0), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, 0x0f0), 0);
 }
 
 static void test_config_space(void **state)
@@ -496,20 +453,20 @@ static void test_config_space(void **state)
 	b = 0x99;
 	virtio_mmio_bus_ops.write(&f->t, VIRTIO_MMIO_CONFIG + 7, &b, 1);
 	assert_int_equal(f->dev.cfg[7], 0x99);
-	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG_GENERATION), 0);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_CONFIG_GENERATION), 0);
 	virtio_mmio_config_changed(&f->t);
-	assert_int_equal(rd(f, VIRTIO_MMIO_CONFIG_GENERATION), 1);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_CONFIG_GENERATION), 1);
 }
 
 static void test_queue_notify_bus(void **state)
 {
 	struct fx *f = *state;
 	bring_up(f);
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
 	assert_int_equal(f->dev.notifies, 1);
 	assert_int_equal(f->dev.last_notify, 1);
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 2);   /* no such queue */
-	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 0xffffffff);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 2);   /* no such queue */
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0xffffffff);
 	assert_int_equal(f->dev.notifies, 1);
 	assert_int_equal(f->t.st.bus_notifies, 3);
 	assert_int_equal(f->t.st.bad_writes, 2);

@@ -9,7 +9,7 @@
 #include <errno.h>
 
 #include "../../devices/virtq.h"
-#include "vq_driver.h"
+#include "../lib/vq_driver.h"
 
 #define NUM 16
 
@@ -22,12 +22,7 @@ static int fx_setup_opts(void **state, bool event_idx, bool indirect)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	drv_init(&f->d, NUM);
-	virtq_init(&f->q, &f->d.mem);
-	f->q.num = NUM;
-	f->q.desc_gpa = f->d.desc;
-	f->q.avail_gpa = f->d.avail;
-	f->q.used_gpa = f->d.used;
-	if (virtq_start(&f->q, event_idx, indirect))
+	if (drv_virtq_start(&f->d, &f->q, event_idx, indirect))
 		return -1;
 	*state = f;
 	return 0;
@@ -460,12 +455,11 @@ static void start_case(uint16_t num, uint64_t desc, uint64_t avail, uint64_t use
 	struct virtq q;
 
 	drv_init(&d, 16);
-	virtq_init(&q, &d.mem);
-	q.num = num;
-	q.desc_gpa = desc ? desc : d.desc;
-	q.avail_gpa = avail ? avail : d.avail;
-	q.used_gpa = used ? used : d.used;
-	assert_int_equal(virtq_start(&q, true, true), -EINVAL);
+	d.num = num;
+	d.desc = desc ? desc : d.desc;
+	d.avail = avail ? avail : d.avail;
+	d.used = used ? used : d.used;
+	assert_int_equal(drv_virtq_start(&d, &q, true, true), -EINVAL);
 	assert_int_equal(q.st.err_ring_addr, 1);
 	assert_false(q.ready);
 	assert_int_equal(virtq_pop(&q, &elem), -EIO);
