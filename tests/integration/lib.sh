@@ -10,18 +10,18 @@ T_PASS=0 T_FAIL=0 T_SKIP=0 T_FAILED=()
 T_BASE=/tmp
 [ -n "${POLLVM_NESTED_L1:-}" ] && [ -d /dev/shm ] && T_BASE=/dev/shm
 T_TMP=$(mktemp -d "$T_BASE/pollvm-itest.XXXXXX")
-trap 't_teardown; rm -rf "$T_TMP"' EXIT
+trap 'teardown_run; rm -rf "$T_TMP"' EXIT
 
 # What a test set up outside its files (a mount, a loop device) is undone
 # by the runner once the test has ended however it ended, killed at its
 # time limit included (a test's own traps die with it), and at exit:
-# t_teardown_add CMD... records a command, t_teardown runs them newest
+# teardown_add CMD... records a command, teardown_run runs them newest
 # first.
-t_teardown_add() {
+teardown_add() {
 	printf '%q ' "$@" >>"$T_TMP/.teardown"
 	echo >>"$T_TMP/.teardown"
 }
-t_teardown() {
+teardown_run() {
 	local f=$T_TMP/.teardown cmd
 	[ -s "$f" ] || return 0
 	tac "$f" | while IFS= read -r cmd; do
@@ -120,7 +120,7 @@ run_once() {
 		kill -KILL -- -$pid 2>/dev/null
 	fi
 	T_RUNNING=
-	t_teardown
+	teardown_run
 	return $st
 }
 
@@ -140,7 +140,7 @@ run_once() {
 # dio4k_fs NAME SIZE: the file system (SIZE, sparse) mounted at $D4K.
 # Returns 0 when ready; 1 when this host has no loop devices (or we are
 # not root), said on stderr, with T_WHY=skip; 2 when setting it up failed
-# (T_WHY says how).  Unmounted and detached by t_teardown.
+# (T_WHY says how).  Unmounted and detached by teardown_run.
 dio4k_fs() {
 	local name=$1 size=$2 back=$T_TMP/dio4k.$1.img dir=$T_TMP/dio4k.$1 dev err
 	D4K=
@@ -160,11 +160,11 @@ dio4k_fs() {
 		{ fail "mkfs.ext4 -b 4096 $back: $err"; return 2; }
 	dev=$(losetup -f --show --sector-size 4096 "$back" 2>&1) ||
 		{ fail "losetup --sector-size 4096 $back: $dev"; return 2; }
-	t_teardown_add losetup -d "$dev"
+	teardown_add losetup -d "$dev"
 	losetup --direct-io=on "$dev" 2>/dev/null ||
 		echo "# $name: $dev reads its backing file through the page cache (its file system refuses O_DIRECT)" >&2
 	err=$(mount -t ext4 -o noinit_itable "$dev" "$dir" 2>&1) || { fail "mounting ext4 from $dev: $err"; return 2; }
-	t_teardown_add dio4k_umount "$dir"
+	teardown_add dio4k_umount "$dir"
 	if err=$(dd if=/dev/zero of="$dir/.dio-probe" bs=512 count=1 oflag=direct status=none 2>&1); then
 		fail "a 512-byte O_DIRECT write worked on the 4 KiB file system ($dev): its alignment is not 4096"
 		return 2
