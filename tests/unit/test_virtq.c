@@ -168,6 +168,47 @@ static void test_event_idx_wrap(void **state)
 	assert_int_equal(f->q.st.notify_suppressed, 2);
 }
 
+/*
+ * A queue whose driver never asks for interrupts through used_event: with
+ * EVENT_IDX, Linux's virtqueues without a callback (virtio-blk poll
+ * queues) never write it, so it stays 0 (2.7.10: the driver "MAY" leave
+ * it), and the device notifies exactly when the used index passes 0: at
+ * the first completion, then once per 2^16.  More would be interrupts the
+ * driver cannot use; fewer would break the rule.  Batches of 1..NUM.
+ */
+static void test_event_idx_used_event_zero(void **state)
+{
+	struct fx *f = *state;
+	uint64_t s = drv_alloc(&f->d, 1, 1), done = 0, notified = 0;
+	const uint64_t total = 3 * 65536 + 100;
+	uint32_t id, len;
+
+	for (uint16_t i = 0; i < NUM; i++)
+		drv_desc(&f->d, i, s, 1, VIRTQ_DESC_F_WRITE, 0);
+	for (unsigned round = 0; done < total; round++) {
+		uint64_t n = 1 + (round * 7) % NUM, old = done;
+		if (n > total - done)
+			n = total - done;
+		for (uint16_t i = 0; i < n; i++)
+			drv_publish(&f->d, i);
+		for (uint16_t i = 0; i < n; i++) {
+			assert_int_equal(virtq_pop(&f->q, &elem), 1);
+			virtq_push(&f->q, elem.head, 1);
+		}
+		done += n;
+		/* Due iff the batch took used.idx to 1 mod 2^16 or across it. */
+		bool due = (old + 65535) / 65536 != (done + 65535) / 65536;
+		bool got = virtq_should_notify(&f->q);
+		assert_int_equal(got, due);
+		notified += got;
+		while (drv_get_used(&f->d, &id, &len))
+			;
+	}
+	assert_int_equal(notified, 1 + (total - 1) / 65536);
+	assert_true(notified <= 1 + total / 65536);
+	assert_int_equal(f->q.st.notify_suppressed, f->q.st.notify_checks - notified);
+}
+
 static void test_set_notification_evidx(void **state)
 {
 	struct fx *f = *state;
@@ -500,6 +541,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zero_length_desc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx_wrap, setup_evidx, teardown),
+		cmocka_unit_test_setup_teardown(test_event_idx_used_event_zero, setup_evidx, teardown),
 		cmocka_unit_test_setup_teardown(test_set_notification_evidx, setup_evidx, teardown),
 		cmocka_unit_test_setup_teardown(test_set_notification_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
