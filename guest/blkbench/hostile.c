@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hostile=CASE|all: malformed chains against the live device, from CPL3
- * (issue 7).  Each case starts from a freshly reset and initialised
+ * hostile=CASE|all: malformed chains against the live device, from CPL3.
+ * Each case starts from a freshly reset and initialised
  * device, builds one request (or ring state) by hand, kicks, and waits
  * for the device's answer:
  *
  *   ioerr / unsupp   the request came back in the used ring with that
- *                    status byte (issue 4's rule for a bad request whose
+ *                    status byte (the rule for a bad request whose
  *                    status byte is writable);
  *   reset            DEVICE_NEEDS_RESET shows in the Status register
  *                    (a broken ring or descriptor structure, or no

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hostile=CASE|all (malformed chains, issue 7) and crash=on (power-cut test). */
+/* hostile=CASE|all (malformed chains) and crash=on (power-cut test). */
 #ifndef BLKBENCH_HOSTILE_H
 #define BLKBENCH_HOSTILE_H
 

@@ -73,7 +73,7 @@ int main(void)
 
 	/* Bad values. */
 	bad("rw=sideways tsc_khz=1000", "bad rw=sideways");
-	/* hostile= and crash= (issue 7) */
+	/* hostile= and crash= */
 	CHECK(parse("hostile=all tsc_khz=1000") == 0 && !strcmp(o.hostile, "all"));
 	CHECK(parse("hostile=desc_loop tsc_khz=1000") == 0 && !strcmp(o.hostile, "desc_loop"));
 	CHECK(parse("tsc_khz=1000") == 0 && o.hostile[0] == 0 && o.crash_sectors == 0);

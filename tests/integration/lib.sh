@@ -194,7 +194,7 @@ show_outputs() { # NAME: the tails of the files a test wrote under its name
 	done
 }
 
-# The nested test host's own fault (README, "Where KVM comes from"): now
+# The nested test host's own fault (docs/testing.md, its known faults): now
 # and then its emulated SVM hands L2 a page fault on a page that is mapped
 # and delivering it fails: a triple fault, which KVM on SVM reports with
 # the vCPU already reset.  There, and only there, a test that failed that
@@ -213,7 +213,7 @@ platform_fault() { # NAME: did NAME fail by the nested host's known fault?
 # (seen in CI: a 2-vCPU Linux guest silent after 3 s of boot, both its
 # disks read once, pollvm stopping cleanly on SIGTERM; the same test
 # passed 25 times in a row in one L1 afterwards; when it came back, one
-# vCPU's RIP was an address in L1's kvm_amd module: README).  So there,
+# vCPU's RIP was an address in L1's kvm_amd module: docs/testing.md).  So there,
 # and only there, a test that runs out of time gets no result in that
 # L1: vm-tests stops with status 125, saying what L1's kernel reported
 # (its first new stall line, or that it reported none) and where the
@@ -247,7 +247,7 @@ run_test() {
 		exit 125
 	fi
 	if [ $st != 0 ] && platform_fault "$name"; then
-		echo "retry - $name: $T_WHY: the nested test host's guest triple fault (README, \"Where KVM comes from\"); first run's output:"
+		echo "retry - $name: $T_WHY: the nested test host's guest triple fault (docs/testing.md, its known faults); first run's output:"
 		show_outputs "$name" | sed 's/^/  | /'
 		rm -f "$T_TMP"/"$name".*
 		again=", on a retry"

@@ -189,7 +189,7 @@ static void test_contention_backoff_capped(void **state)
 	assert_int_equal(c.backoff_ns, CONTENTION_BACKOFF_MAX_NS);
 }
 
-/* What one sample of each signal costs (printed; the README quotes it). */
+/* What one sample of each signal costs (printed; docs/usage.md quotes it). */
 static void test_contention_signal_cost(void **state)
 {
 	(void)state;
