@@ -47,6 +47,19 @@ static bool parse_limits_ok(const struct virtq_elem *e)
 					     VIRTIO_BLK_HDR_BYTES + 1;
 }
 
+/* The operation for the backend (fields the device sets; the rest is the backend's). */
+static void parse_io(struct blk_io *io, enum blk_io_op op, uint64_t offset, uint64_t len,
+		     struct iovec *iov, unsigned iovcnt, bool dsync)
+{
+	io->op = op;
+	io->offset = offset;
+	io->len = len;
+	io->iov = iov;
+	io->iovcnt = iovcnt;
+	io->dsync = dsync;
+	io->unmap = false;
+}
+
 /* DISCARD and WRITE_ZEROES: one struct virtio_blk_discard_write_zeroes. */
 static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
 		      uint64_t out_data, bool zeroes, struct blk_io *io, struct blk_parse_out *out,
@@ -94,28 +107,11 @@ static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
 		return;
 	}
 	out->kind = BLK_PARSE_IO;
-	io->op = zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD;
-	io->offset = sector * VIRTIO_BLK_SECTOR;
-	io->len = (uint64_t)nsec * VIRTIO_BLK_SECTOR;
-	io->iov = NULL;
-	io->iovcnt = 0;
-	io->unmap = flags & VIRTIO_BLK_WZ_UNMAP;
 	/* 5.2.6.2: in write-through mode what a completed request changed is
 	 * stable, as for a write. */
-	io->dsync = !*c->writeback;
-}
-
-/* The operation for the backend (fields the device sets; the rest is the backend's). */
-static void parse_io(struct blk_io *io, enum blk_io_op op, uint64_t offset, uint64_t len,
-		     struct iovec *iov, unsigned iovcnt, bool dsync)
-{
-	io->op = op;
-	io->offset = offset;
-	io->len = len;
-	io->iov = iov;
-	io->iovcnt = iovcnt;
-	io->dsync = dsync;
-	io->unmap = false;
+	parse_io(io, zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD, sector * VIRTIO_BLK_SECTOR,
+		 (uint64_t)nsec * VIRTIO_BLK_SECTOR, NULL, 0, !*c->writeback);
+	io->unmap = flags & VIRTIO_BLK_WZ_UNMAP;
 }
 
 void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct iovec *iov,

@@ -157,6 +157,21 @@ static void test_config_disk_iothreads(void **state)
 	}
 }
 
+/* Each --disk value is refused as bad input. */
+static void expect_bad_disks(const char *const *bad, size_t n)
+{
+	struct config c;
+
+	for (size_t i = 0; i < n; i++) {
+		char d[128];
+		snprintf(d, sizeof(d), "%s", bad[i]);
+		const char *args[] = { "--kernel", "k", "--disk", d, NULL };
+		pv_fail_reset();
+		assert_int_equal(parse(&c, args), -EINVAL);
+		assert_int_equal(pv_fail_status("parsing", -EINVAL), EXIT_BAD_INPUT);
+	}
+}
+
 /* The guest's geometry and the stop bound. */
 static void test_config_geometry_and_stop(void **state)
 {
@@ -184,14 +199,7 @@ static void test_config_geometry_and_stop(void **state)
 		"path=a.img,physical-block-size=131072",
 		"path=a.img,logical-block-size=4096,physical-block-size=512", /* below logical */
 	};
-	for (size_t i = 0; i < sizeof(bad_disk) / sizeof(bad_disk[0]); i++) {
-		char d[128];
-		snprintf(d, sizeof(d), "%s", bad_disk[i]);
-		const char *args[] = { "--kernel", "k", "--disk", d, NULL };
-		pv_fail_reset();
-		assert_int_equal(parse(&c, args), -EINVAL);
-		assert_int_equal(pv_fail_status("parsing", -EINVAL), EXIT_BAD_INPUT);
-	}
+	expect_bad_disks(bad_disk, sizeof(bad_disk) / sizeof(bad_disk[0]));
 	const char *bad_stop[] = { "--kernel", "k", "--stop-timeout", "0", NULL };
 	pv_fail_reset();
 	assert_int_equal(parse(&c, bad_stop), -EINVAL);
@@ -227,14 +235,7 @@ static void test_config_null_disk(void **state)
 		"null=off,size=1G",
 		"size=1G",
 	};
-	for (size_t i = 0; i < sizeof(bad_disk) / sizeof(bad_disk[0]); i++) {
-		char d[128];
-		snprintf(d, sizeof(d), "%s", bad_disk[i]);
-		const char *args[] = { "--kernel", "k", "--disk", d, NULL };
-		pv_fail_reset();
-		assert_int_equal(parse(&c, args), -EINVAL);
-		assert_int_equal(pv_fail_status("parsing", -EINVAL), EXIT_BAD_INPUT);
-	}
+	expect_bad_disks(bad_disk, sizeof(bad_disk) / sizeof(bad_disk[0]));
 }
 
 int main(void)
