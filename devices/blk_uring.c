@@ -498,8 +498,7 @@ static int blk_file_reopen_buffered(struct blk_file *f)
 	return 0;
 }
 
-int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint32_t off_align,
-		       char *err, size_t errlen)
+int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint32_t off_align)
 {
 	int r;
 
@@ -518,8 +517,8 @@ int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint3
 	f->off_align = off_align < 512 ? 512 : off_align;
 	if (f->off_align > 65536 || (f->off_align & (f->off_align - 1)) ||
 	    (f->mem_align & (f->mem_align - 1)) || f->mem_align > f->off_align) {
-		snprintf(err, errlen, "%s: unusable direct-I/O alignment %u/%u (try cache=writeback)",
-			 f->path, f->mem_align, f->off_align);
+		pv_err(PV_INPUT, "--disk %s: unusable direct-I/O alignment %u/%u (try cache=writeback)",
+		       f->path, f->mem_align, f->off_align);
 		return -EINVAL;
 	}
 	if (f->size % f->off_align) {
@@ -531,7 +530,7 @@ int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint3
 	if (f->lbs < f->off_align && !f->ro && !f->ser) {
 		r = blk_serial_init(&f->ser_store, uio_resume);
 		if (r) {
-			snprintf(err, errlen, "%s: %s", f->path, strerror(-r));
+			pv_err(PV_INTERNAL, "--disk %s: %s", f->path, strerror(-r));
 			return r;
 		}
 		f->ser = &f->ser_store;
@@ -543,12 +542,12 @@ buffered:
 	f->ser = NULL;
 	r = blk_file_reopen_buffered(f);
 	if (r)
-		snprintf(err, errlen, "%s: %s", f->path, strerror(-r));
+		pv_err(PV_INPUT, "--disk %s: %s", f->path, strerror(-r));
 	return r;
 }
 
 int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache cache,
-		  uint32_t lbs, char *err, size_t errlen)
+		  uint32_t lbs)
 {
 	int flags = (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 	struct stat st;
@@ -556,8 +555,8 @@ int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache 
 
 	memset(f, 0, sizeof(*f));
 	if (lbs < 512 || lbs > 65536 || (lbs & (lbs - 1))) {
-		snprintf(err, errlen, "%s: logical block size %u is not a power of two in 512..65536",
-			 path, lbs);
+		pv_err(PV_INPUT, "--disk %s: logical block size %u is not a power of two in 512..65536",
+		       path, lbs);
 		return -EINVAL;
 	}
 	debug_ignore_flush_init(path);
@@ -576,33 +575,33 @@ int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache 
 	}
 	if (f->fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
-			 (!ro && (errno == EACCES || errno == EROFS)) ? " (use ro=on for a read-only image)" : "");
+		pv_err(PV_INPUT, "--disk %s: %s%s", path, strerror(errno),
+		       (!ro && (errno == EACCES || errno == EROFS)) ? " (use ro=on for a read-only image)" : "");
 		return r;
 	}
 	if (fstat(f->fd, &st) < 0) {
 		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		pv_err(PV_INTERNAL, "--disk %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		f->block_dev = true;
 		if (ioctl(f->fd, BLKGETSIZE64, &f->size) < 0) {
 			r = -errno;
-			snprintf(err, errlen, "%s: BLKGETSIZE64: %s", path, strerror(errno));
+			pv_err(PV_INTERNAL, "--disk %s: BLKGETSIZE64: %s", path, strerror(errno));
 			goto fail;
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		f->size = (uint64_t)st.st_size;
 	} else {
 		r = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file or block device", path);
+		pv_err(PV_INPUT, "--disk %s: not a regular file or block device", path);
 		goto fail;
 	}
 	if (f->size == 0 || f->size % 512) {
 		r = -EINVAL;
-		snprintf(err, errlen, "%s: size %llu is not a non-zero multiple of 512 bytes", path,
-			 (unsigned long long)f->size);
+		pv_err(PV_INPUT, "--disk %s: size %llu is not a non-zero multiple of 512 bytes", path,
+		       (unsigned long long)f->size);
 		goto fail;
 	}
 
@@ -612,7 +611,7 @@ int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache 
 		bool known = statx(f->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
 			     (sx.stx_mask & STATX_DIOALIGN);
 		r = blk_file_dio_setup(f, known, known ? sx.stx_dio_mem_align : 0,
-				       known ? sx.stx_dio_offset_align : 0, err, errlen);
+				       known ? sx.stx_dio_offset_align : 0);
 		if (r)
 			goto fail;
 	}
@@ -635,18 +634,17 @@ fail:
 	return r;
 }
 
-int blk_file_open_null(struct blk_file *f, uint64_t size, bool ro, bool read_zeroes, uint32_t lbs,
-		       char *err, size_t errlen)
+int blk_file_open_null(struct blk_file *f, uint64_t size, bool ro, bool read_zeroes, uint32_t lbs)
 {
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	if (lbs < 512 || lbs > 65536 || (lbs & (lbs - 1))) {
-		snprintf(err, errlen, "null: logical block size %u is not a power of two in 512..65536", lbs);
+		pv_err(PV_INPUT, "--disk null: logical block size %u is not a power of two in 512..65536", lbs);
 		return -EINVAL;
 	}
 	if (size == 0 || size % 512) {
-		snprintf(err, errlen, "null: size %llu is not a non-zero multiple of 512 bytes",
-			 (unsigned long long)size);
+		pv_err(PV_INPUT, "--disk null: size %llu is not a non-zero multiple of 512 bytes",
+		       (unsigned long long)size);
 		return -EINVAL;
 	}
 	f->path = "null";

@@ -85,25 +85,25 @@ struct blk_uring {
 };
 
 /*
- * Open and check a disk image the guest sees with logical blocks of lbs
- * bytes; -errno with a one-line reason in err.
+ * Open and check the --disk image the guest sees with logical blocks of
+ * lbs bytes: 0, or -errno after one pv_err() line naming path (PV_INPUT
+ * for what the user can fix: the file, its size, its access).
  */
 int blk_file_open(struct blk_file *f, const char *path, bool ro, enum blk_cache cache,
-		  uint32_t lbs, char *err, size_t errlen);
+		  uint32_t lbs);
 /*
  * A null disk of size bytes (a non-zero multiple of 512), with logical
- * blocks of lbs bytes; -EINVAL with a one-line reason in err.
+ * blocks of lbs bytes: 0, or -EINVAL after one pv_err(PV_INPUT) line.
  */
-int blk_file_open_null(struct blk_file *f, uint64_t size, bool ro, bool read_zeroes, uint32_t lbs,
-		       char *err, size_t errlen);
+int blk_file_open_null(struct blk_file *f, uint64_t size, bool ro, bool read_zeroes, uint32_t lbs);
 /*
  * After an O_DIRECT open: take the file's direct-I/O alignment (known: as
  * STATX_DIOALIGN gave it; else 4096 is assumed), or fall back to the page
  * cache where direct I/O cannot serve the file.  Writes are serialised
- * when the guest's blocks are smaller than the host's.  -errno with err.
+ * when the guest's blocks are smaller than the host's.  0, or -errno
+ * after one pv_err() line.
  */
-int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint32_t off_align,
-		       char *err, size_t errlen);
+int blk_file_dio_setup(struct blk_file *f, bool known, uint32_t mem_align, uint32_t off_align);
 /* What the guest wrote reaches stable storage (fdatasync): at teardown. */
 int blk_file_flush(struct blk_file *f);
 void blk_file_close(struct blk_file *f);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot.h"
 #include "dtb.h"
+#include "log.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "../firmware/bootparams.h"
@@ -33,14 +34,14 @@ uint64_t boot_initrd_addr(uint64_t low_ram_end, uint64_t kernel_end,
 	return addr;
 }
 
-int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t errlen)
+int boot_setup(struct vm *vm, const struct cmdline *cmdline)
 {
 	struct e820_entry_fw e820[E820_MAX];
 	uint64_t initrd_gpa = 0, boot_arg, setup_data = 0;
 	bool fdt = vm->cfg->machine_desc == MACHINE_DESC_FDT;
 	int r, n;
 
-	r = loader_load(vm->kernel_img, vm->kernel_len, &vm->ki, &vm->mem, err, errlen);
+	r = loader_load(vm->cfg->kernel, vm->kernel_img, vm->kernel_len, &vm->ki, &vm->mem);
 	if (r)
 		return r;
 
@@ -48,8 +49,8 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 		initrd_gpa = boot_initrd_addr(vm->low_size, vm->ki.load_end, vm->ki.initrd_max,
 					      vm->initrd_len);
 		if (!initrd_gpa) {
-			snprintf(err, errlen, "initrd (%zu bytes) does not fit in guest RAM above the kernel; raise --mem",
-				 vm->initrd_len);
+			pv_err(PV_INTERNAL, "initrd (%zu bytes) does not fit in guest RAM above the kernel; raise --mem",
+			       vm->initrd_len);
 			return -ENOSPC;
 		}
 		memcpy(gmem_ptr(&vm->mem, initrd_gpa, vm->initrd_len), vm->initrd_img, vm->initrd_len);
@@ -59,7 +60,7 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 
 	n = e820_build(e820, E820_MAX, vm->low_size, vm->high_size);
 	if (n < 0) {
-		snprintf(err, errlen, "cannot describe %llu bytes of RAM in e820", (unsigned long long)vm->ram_size);
+		pv_err(PV_INTERNAL, "cannot describe %llu bytes of RAM in e820", (unsigned long long)vm->ram_size);
 		return n;
 	}
 
@@ -75,7 +76,7 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 		r = mptable_write(vm->ram + MPTABLE_ADDR, HIMEM_START - MPTABLE_ADDR, MPTABLE_ADDR,
 				  vm->nr_vcpus);
 		if (r < 0) {
-			snprintf(err, errlen, "MP table for %u vCPUs does not fit", vm->nr_vcpus);
+			pv_err(PV_INTERNAL, "MP table for %u vCPUs does not fit", vm->nr_vcpus);
 			return r;
 		}
 	}
@@ -84,14 +85,14 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 		r = pvh_info_write(vm->ram + PVH_INFO_ADDR, ZERO_PAGE_ADDR - PVH_INFO_ADDR, PVH_INFO_ADDR,
 				   CMDLINE_ADDR, initrd_gpa, vm->initrd_len, e820, (unsigned)n);
 		if (r < 0) {
-			snprintf(err, errlen, "PVH start info does not fit");
+			pv_err(PV_INTERNAL, "PVH start info does not fit");
 			return r;
 		}
 		boot_arg = PVH_INFO_ADDR;
 	} else {
 		/* vm_prepare() refused fdt with PVH: its start info has no setup_data. */
 		if (fdt) {
-			r = dtb_place(vm, &setup_data, err, errlen);
+			r = dtb_place(vm, &setup_data);
 			if (r)
 				return r;
 		}
@@ -108,7 +109,7 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 		};
 		r = bootparams_build((struct boot_params *)(vm->ram + ZERO_PAGE_ADDR), &bc);
 		if (r) {
-			snprintf(err, errlen, "cannot build the zero page");
+			pv_err(PV_INTERNAL, "cannot build the zero page");
 			return r;
 		}
 		boot_arg = ZERO_PAGE_ADDR;
@@ -116,6 +117,6 @@ int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t e
 
 	r = vcpu_setup_boot_regs(&vm->vcpus[0], vm->ki.entry, boot_arg);
 	if (r)
-		snprintf(err, errlen, "setting boot registers: %s", strerror(-r));
+		pv_err(PV_INTERNAL, "setting boot registers: %s", strerror(-r));
 	return r;
 }

@@ -19,8 +19,9 @@ uint64_t boot_initrd_addr(uint64_t low_ram_end, uint64_t kernel_end,
 
 /*
  * Load everything and set the boot vCPU's registers.  cmdline is final
- * (devices already appended).  Returns 0 or -errno with a reason in err.
+ * (devices already appended).  Returns 0, or -errno after one
+ * pv_err(PV_INTERNAL) line: vm_prepare() checked all the user controls.
  */
-int boot_setup(struct vm *vm, const struct cmdline *cmdline, char *err, size_t errlen);
+int boot_setup(struct vm *vm, const struct cmdline *cmdline);
 
 #endif

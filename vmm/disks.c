@@ -25,8 +25,6 @@ _Static_assert(CONFIG_MAX_DISKS <= VIRTIO_MMIO_MAX, "MMIO slot per disk");
 
 int disks_open(struct vm_disks *ds, const struct config *cfg)
 {
-	char err[256];
-
 	memset(ds, 0, sizeof(*ds));
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		struct vm_disk *d = &ds->d[i];
@@ -42,15 +40,13 @@ int disks_open(struct vm_disks *ds, const struct config *cfg)
 		d->gsi = disk_gsis[i];
 		if (c->null)
 			r = blk_file_open_null(&d->file, c->size, c->ro, c->read_zeroes,
-					       c->logical_block_size, err, sizeof(err));
+					       c->logical_block_size);
 		else
 			r = blk_file_open(&d->file, c->path, c->ro,
 					  c->cache == DISK_CACHE_NONE ? BLK_CACHE_NONE : BLK_CACHE_WRITEBACK,
-					  c->logical_block_size, err, sizeof(err));
-		if (r) {
-			pv_err(PV_INPUT, "--disk %s", err);
+					  c->logical_block_size);
+		if (r)
 			return r;
-		}
 		d->file_open = true;
 		ds->nr++;
 		if (d->file.direct_refused)
@@ -147,7 +143,6 @@ static int disk_wire_kicks(struct vm_disk *d, struct vm *vm, unsigned nq)
 int disks_create(struct vm_disks *ds, struct vm *vm)
 {
 	const struct config *cfg = vm->cfg;
-	char err[256];
 	int r;
 
 	if (ds->nr == 0)
@@ -156,14 +151,9 @@ int disks_create(struct vm_disks *ds, struct vm *vm)
 	for (unsigned i = 0; i <= cfg->nr_iothreads; i++) {
 		struct iothread_cfg dflt;
 		iothread_cfg_default(&dflt, "default");
-		r = iothread_init(&ds->t[i], i < cfg->nr_iothreads ? &cfg->iothreads[i] : &dflt,
-				  err, sizeof(err));
-		if (r) {
-			/* iothread_init(): -ENOTSUP when the host kernel's io_uring
-			 * cannot do what pollvm needs, which is the user's to fix. */
-			pv_err(r == -ENOTSUP ? PV_INPUT : PV_INTERNAL, "%s", err);
+		r = iothread_init(&ds->t[i], i < cfg->nr_iothreads ? &cfg->iothreads[i] : &dflt);
+		if (r)
 			return r;
-		}
 		ds->nr_t++;
 	}
 

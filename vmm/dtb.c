@@ -67,16 +67,16 @@ int dtb_dump(const struct vm *vm, const char *path)
 	return r;
 }
 
-int dtb_place(struct vm *vm, uint64_t *gpa, char *err, size_t errlen)
+int dtb_place(struct vm *vm, uint64_t *gpa)
 {
 	struct setup_data *sd = (struct setup_data *)(vm->ram + FDT_SETUP_ADDR);
 	int n;
 
 	n = dtb_build(vm, sd->data, FDT_SETUP_MAX - sizeof(*sd));
 	if (n < 0) {
-		snprintf(err, errlen, "device tree: %s (at most %llu bytes at 0x%llx)", strerror(-n),
-			 (unsigned long long)(FDT_SETUP_MAX - sizeof(*sd)),
-			 (unsigned long long)FDT_SETUP_ADDR);
+		pv_err(PV_INTERNAL, "device tree: %s (at most %llu bytes at 0x%llx)", strerror(-n),
+		       (unsigned long long)(FDT_SETUP_MAX - sizeof(*sd)),
+		       (unsigned long long)FDT_SETUP_ADDR);
 		return n;
 	}
 	/* A one-entry chain: Linux parse_setup_data() walks next until 0. */

@@ -22,8 +22,8 @@ int dtb_dump(const struct vm *vm, const char *path);
 /*
  * Write the setup_data entry (header + tree) at FDT_SETUP_ADDR in guest
  * RAM and return that address in *gpa: the zero page's setup_data head.
- * 0 or -errno with a reason in err.
+ * 0, or -errno after one pv_err(PV_INTERNAL) line.
  */
-int dtb_place(struct vm *vm, uint64_t *gpa, char *err, size_t errlen);
+int dtb_place(struct vm *vm, uint64_t *gpa);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "iothread.h"
+#include "log.h"
 #include "sandbox.h"
 
 #include <errno.h>
@@ -9,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, size_t errlen)
+int iothread_init(struct iothread *t, const struct iothread_cfg *c)
 {
 	const char *id = c->id;
 	int r;
@@ -20,19 +21,19 @@ int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, s
 	t->cpu = c->cpu;
 	r = evloop_init(&t->loop);
 	if (r) {
-		snprintf(err, errlen, "iothread %s: event loop: %s", id, strerror(-r));
+		pv_err(PV_INTERNAL, "iothread %s: event loop: %s", id, strerror(-r));
 		return r;
 	}
 	evloop_set_poll(&t->loop, &c->poll, c->poll_contention);
 	t->loop.irq = (struct evloop_irq_policy){
 		.coalesce_ns = c->irq_coalesce_ns, .max_batch = c->irq_max_batch,
 	};
-	r = uring_init(&t->uring, IOTHREAD_RING_ENTRIES, err, errlen);
+	r = uring_init(&t->uring, IOTHREAD_RING_ENTRIES);
 	if (r)
 		goto fail_loop;
 	r = uring_attach(&t->uring, &t->loop);
 	if (r) {
-		snprintf(err, errlen, "iothread %s: %s", id, strerror(-r));
+		pv_err(PV_INTERNAL, "iothread %s: %s", id, strerror(-r));
 		goto fail_uring;
 	}
 	return 0;

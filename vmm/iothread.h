@@ -49,10 +49,11 @@ struct iothread {
 };
 
 /*
- * -errno with a one-line reason in err.  c: id, polling and placement.
- * -ENOTSUP only as uring_init() says: the host's io_uring cannot serve.
+ * c: id, polling and placement.  0, or -errno after one pv_err() line:
+ * -ENOTSUP (PV_INPUT) only as uring_init() says, the host's io_uring
+ * cannot serve; anything else is PV_INTERNAL.
  */
-int iothread_init(struct iothread *t, const struct iothread_cfg *c, char *err, size_t errlen);
+int iothread_init(struct iothread *t, const struct iothread_cfg *c);
 /* The thread's CPU time so far (while it runs too: for SIGUSR1). */
 uint64_t iothread_cpu_ns(const struct iothread *t);
 int iothread_start(struct iothread *t);

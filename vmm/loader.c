@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "loader.h"
+#include "log.h"
 #include "../firmware/layout.h"
 
 #include <elf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,15 +27,9 @@
 /* Without a header telling us, an initrd may sit anywhere below 2 GiB. */
 #define DEFAULT_INITRD_MAX 0x7fffffffULL
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* A file pollvm cannot boot (the user's to fix): one line naming it, -EINVAL. */
+#define fail(path, fmt, ...) \
+	(pv_err(PV_INPUT, "--kernel %s: " fmt, path, ##__VA_ARGS__), -EINVAL)
 
 static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
@@ -76,22 +70,22 @@ static void get_phdr(const struct elf_view *e, unsigned i, struct phdr *ph)
 	}
 }
 
-static int elf_open(const uint8_t *img, size_t len, struct elf_view *e, char *err, size_t errlen)
+static int elf_open(const char *path, const uint8_t *img, size_t len, struct elf_view *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->img = img;
 	e->len = len;
 	if (len < EI_NIDENT || img[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "ELF kernel is not little-endian");
+		return fail(path, "ELF kernel is not little-endian");
 	if (img[EI_CLASS] == ELFCLASS64) {
 		Elf64_Ehdr h;
 		if (len < sizeof(h))
-			return fail(err, errlen, "ELF kernel truncated in its header");
+			return fail(path, "ELF kernel truncated in its header");
 		memcpy(&h, img, sizeof(h));
 		if (h.e_machine != EM_X86_64)
-			return fail(err, errlen, "ELF kernel is not for x86-64 (e_machine %u)", h.e_machine);
+			return fail(path, "ELF kernel is not for x86-64 (e_machine %u)", h.e_machine);
 		if (h.e_phentsize != sizeof(Elf64_Phdr))
-			return fail(err, errlen, "ELF kernel has a bad program header size");
+			return fail(path, "ELF kernel has a bad program header size");
 		e->is64 = true;
 		e->entry = h.e_entry;
 		e->phoff = h.e_phoff;
@@ -100,21 +94,21 @@ static int elf_open(const uint8_t *img, size_t len, struct elf_view *e, char *er
 	} else if (img[EI_CLASS] == ELFCLASS32) {
 		Elf32_Ehdr h;
 		if (len < sizeof(h))
-			return fail(err, errlen, "ELF kernel truncated in its header");
+			return fail(path, "ELF kernel truncated in its header");
 		memcpy(&h, img, sizeof(h));
 		if (h.e_machine != EM_386 && h.e_machine != EM_X86_64)
-			return fail(err, errlen, "ELF kernel is not for x86 (e_machine %u)", h.e_machine);
+			return fail(path, "ELF kernel is not for x86 (e_machine %u)", h.e_machine);
 		if (h.e_phentsize != sizeof(Elf32_Phdr))
-			return fail(err, errlen, "ELF kernel has a bad program header size");
+			return fail(path, "ELF kernel has a bad program header size");
 		e->entry = h.e_entry;
 		e->phoff = h.e_phoff;
 		e->phnum = h.e_phnum;
 		e->phentsize = h.e_phentsize;
 	} else {
-		return fail(err, errlen, "ELF kernel has an unknown class %u", img[EI_CLASS]);
+		return fail(path, "ELF kernel has an unknown class %u", img[EI_CLASS]);
 	}
 	if (e->phnum == 0 || !in_file(len, e->phoff, (uint64_t)e->phnum * e->phentsize))
-		return fail(err, errlen, "ELF kernel's program headers lie outside the file");
+		return fail(path, "ELF kernel's program headers lie outside the file");
 	return 0;
 }
 
@@ -144,13 +138,13 @@ static void elf_scan_notes(const uint8_t *p, uint64_t n, struct kernel_info *ki,
 	}
 }
 
-static int probe_elf(const uint8_t *img, size_t len, enum boot_pref pref,
-		     struct kernel_info *ki, char *err, size_t errlen)
+static int probe_elf(const char *path, const uint8_t *img, size_t len, enum boot_pref pref,
+		     struct kernel_info *ki)
 {
 	struct elf_view e;
 	uint64_t pvh_entry = 0, lo = UINT64_MAX, hi = 0;
 	unsigned nload = 0;
-	int r = elf_open(img, len, &e, err, errlen);
+	int r = elf_open(path, img, len, &e);
 
 	if (r)
 		return r;
@@ -160,26 +154,26 @@ static int probe_elf(const uint8_t *img, size_t len, enum boot_pref pref,
 		if (ph.type != PT_LOAD && ph.type != PT_NOTE)
 			continue;
 		if (!in_file(len, ph.offset, ph.filesz))
-			return fail(err, errlen, "ELF segment %u lies outside the file", i);
+			return fail(path, "ELF segment %u lies outside the file", i);
 		if (ph.type == PT_NOTE) {
 			elf_scan_notes(img + ph.offset, ph.filesz, ki, &pvh_entry);
 			continue;
 		}
 		if (ph.filesz > ph.memsz)
-			return fail(err, errlen, "ELF segment %u has filesz > memsz", i);
+			return fail(path, "ELF segment %u has filesz > memsz", i);
 		if (ph.paddr + ph.memsz < ph.paddr)
-			return fail(err, errlen, "ELF segment %u wraps the address space", i);
+			return fail(path, "ELF segment %u wraps the address space", i);
 		if (ph.memsz == 0)
 			continue;
 		if (ph.paddr < HIMEM_START)
-			return fail(err, errlen, "ELF segment %u loads at 0x%llx, below 1 MiB where the boot tables live",
+			return fail(path, "ELF segment %u loads at 0x%llx, below 1 MiB where the boot tables live",
 				    i, (unsigned long long)ph.paddr);
 		lo = ph.paddr < lo ? ph.paddr : lo;
 		hi = ph.paddr + ph.memsz > hi ? ph.paddr + ph.memsz : hi;
 		nload++;
 	}
 	if (nload == 0)
-		return fail(err, errlen, "ELF kernel has nothing to load");
+		return fail(path, "ELF kernel has nothing to load");
 
 	ki->format = IMAGE_ELF;
 	ki->load_start = lo;
@@ -189,28 +183,28 @@ static int probe_elf(const uint8_t *img, size_t len, enum boot_pref pref,
 	bool linux64 = e.is64 && ki->has_linux_note;
 	if (pref == BOOT_PREF_PVH || (pref == BOOT_PREF_AUTO && !linux64)) {
 		if (!ki->has_pvh_note)
-			return fail(err, errlen, pref == BOOT_PREF_PVH ?
+			return fail(path, "%s", pref == BOOT_PREF_PVH ?
 				    "ELF kernel has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)" :
 				    "ELF file is neither a Linux vmlinux nor a PVH kernel (no PHYS32_ENTRY note)");
 		if (pvh_entry >= LOW_RAM_END)
-			return fail(err, errlen, "PVH entry 0x%llx is outside low RAM", (unsigned long long)pvh_entry);
+			return fail(path, "PVH entry 0x%llx is outside low RAM", (unsigned long long)pvh_entry);
 		ki->boot = BOOT_PVH;
 		ki->entry = pvh_entry;
 		return 0;
 	}
 	if (!linux64)
-		return fail(err, errlen, "ELF kernel is not a 64-bit Linux vmlinux (no \"Linux\" note)");
+		return fail(path, "ELF kernel is not a 64-bit Linux vmlinux (no \"Linux\" note)");
 	/* vmlinux links ENTRY(phys_startup_64): e_entry is already physical. */
 	if (e.entry < lo || e.entry >= hi)
-		return fail(err, errlen, "vmlinux entry 0x%llx is outside its loaded segments",
+		return fail(path, "vmlinux entry 0x%llx is outside its loaded segments",
 			    (unsigned long long)e.entry);
 	ki->boot = BOOT_LINUX64;
 	ki->entry = e.entry;
 	return 0;
 }
 
-static int probe_bzimage(const uint8_t *img, size_t len, enum boot_pref pref,
-			 struct kernel_info *ki, char *err, size_t errlen)
+static int probe_bzimage(const char *path, const uint8_t *img, size_t len, enum boot_pref pref,
+			 struct kernel_info *ki)
 {
 	uint16_t version = rd16(img + BZ_VERSION);
 	unsigned setup_sects = img[BZ_SETUP_SECTS] ? img[BZ_SETUP_SECTS] : 4;
@@ -218,17 +212,17 @@ static int probe_bzimage(const uint8_t *img, size_t len, enum boot_pref pref,
 	size_t hdr_len = (size_t)(BZ_HEADER + img[BZ_JUMP_END]) - BZ_SETUP_SECTS;
 
 	if (pref == BOOT_PREF_PVH)
-		return fail(err, errlen, "a bzImage has no PVH entry; boot its vmlinux instead");
+		return fail(path, "a bzImage has no PVH entry; boot its vmlinux instead");
 	if (version < 0x020c)
-		return fail(err, errlen, "bzImage boot protocol %u.%02u is older than 2.12 (no 64-bit entry)",
+		return fail(path, "bzImage boot protocol %u.%02u is older than 2.12 (no 64-bit entry)",
 			    version >> 8, version & 0xff);
 	if (!(img[BZ_XLOADFLAGS] & XLF_KERNEL_64))
-		return fail(err, errlen, "bzImage has no 64-bit entry point (XLF_KERNEL_64 clear)");
+		return fail(path, "bzImage has no 64-bit entry point (XLF_KERNEL_64 clear)");
 	if (pm_off >= len)
-		return fail(err, errlen, "bzImage truncated: setup is %llu bytes, the file %zu",
+		return fail(path, "bzImage truncated: setup is %llu bytes, the file %zu",
 			    (unsigned long long)pm_off, len);
 	if (hdr_len > len - BZ_SETUP_SECTS)
-		return fail(err, errlen, "bzImage header runs past the end of the file");
+		return fail(path, "bzImage header runs past the end of the file");
 
 	uint64_t pm_size = len - pm_off;
 	uint64_t init_size = rd32(img + BZ_INIT_SIZE);
@@ -244,24 +238,24 @@ static int probe_bzimage(const uint8_t *img, size_t len, enum boot_pref pref,
 	return 0;
 }
 
-int loader_probe(const uint8_t *img, size_t len, enum boot_pref pref,
-		 struct kernel_info *ki, char *err, size_t errlen)
+int loader_probe(const char *path, const uint8_t *img, size_t len, enum boot_pref pref,
+		 struct kernel_info *ki)
 {
 	memset(ki, 0, sizeof(*ki));
 	if (len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG))
-		return probe_elf(img, len, pref, ki, err, errlen);
+		return probe_elf(path, img, len, pref, ki);
 	if (len >= BZ_HDR_MIN_LEN && rd16(img + BZ_BOOT_FLAG) == 0xaa55 &&
 	    rd32(img + BZ_HEADER) == 0x53726448 /* "HdrS" */)
-		return probe_bzimage(img, len, pref, ki, err, errlen);
-	return fail(err, errlen, "not a kernel pollvm can boot (neither ELF nor a bzImage)");
+		return probe_bzimage(path, img, len, pref, ki);
+	return fail(path, "not a kernel pollvm can boot (neither ELF nor a bzImage)");
 }
 
-int loader_load(const uint8_t *img, size_t len, const struct kernel_info *ki,
-		const struct guest_mem *gm, char *err, size_t errlen)
+int loader_load(const char *path, const uint8_t *img, size_t len, const struct kernel_info *ki,
+		const struct guest_mem *gm)
 {
 	if (!gmem_ptr(gm, ki->load_start, ki->load_end - ki->load_start)) {
-		snprintf(err, errlen, "kernel needs guest RAM 0x%llx-0x%llx; raise --mem",
-			 (unsigned long long)ki->load_start, (unsigned long long)ki->load_end);
+		pv_err(PV_INTERNAL, "kernel needs guest RAM 0x%llx-0x%llx; raise --mem",
+		       (unsigned long long)ki->load_start, (unsigned long long)ki->load_end);
 		return -EFAULT;
 	}
 	if (ki->format == IMAGE_BZIMAGE) {
@@ -272,7 +266,7 @@ int loader_load(const uint8_t *img, size_t len, const struct kernel_info *ki,
 	}
 
 	struct elf_view e;
-	int r = elf_open(img, len, &e, err, errlen);
+	int r = elf_open(path, img, len, &e);
 	if (r)
 		return r;
 	for (unsigned i = 0; i < e.phnum; i++) {
@@ -283,8 +277,8 @@ int loader_load(const uint8_t *img, size_t len, const struct kernel_info *ki,
 		/* probe_elf checked the file range, filesz <= memsz, and no wrap. */
 		uint8_t *dst = gmem_ptr(gm, ph.paddr, ph.memsz);
 		if (!dst) {
-			snprintf(err, errlen, "ELF segment %u (0x%llx+0x%llx) is outside guest RAM; raise --mem",
-				 i, (unsigned long long)ph.paddr, (unsigned long long)ph.memsz);
+			pv_err(PV_INTERNAL, "ELF segment %u (0x%llx+0x%llx) is outside guest RAM; raise --mem",
+			       i, (unsigned long long)ph.paddr, (unsigned long long)ph.memsz);
 			return -EFAULT;
 		}
 		memcpy(dst, img + ph.offset, ph.filesz);

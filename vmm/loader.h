@@ -39,12 +39,16 @@ struct kernel_info {
 	bool has_pvh_note;
 };
 
-/* Returns 0 or -EINVAL with a one-line reason in err. */
-int loader_probe(const uint8_t *img, size_t len, enum boot_pref pref,
-		 struct kernel_info *ki, char *err, size_t errlen);
+/* The image read from path: 0, or -EINVAL after one pv_err(PV_INPUT) line naming path. */
+int loader_probe(const char *path, const uint8_t *img, size_t len, enum boot_pref pref,
+		 struct kernel_info *ki);
 
-/* Copy the image into guest RAM; -EFAULT (with err) if it does not fit. */
-int loader_load(const uint8_t *img, size_t len, const struct kernel_info *ki,
-		const struct guest_mem *gm, char *err, size_t errlen);
+/*
+ * Copy the image loader_probe() accepted as ki into guest RAM: 0, or
+ * -EFAULT after one pv_err(PV_INTERNAL) line if it does not fit (the
+ * caller checked ki->load_end against the RAM it gives).
+ */
+int loader_load(const char *path, const uint8_t *img, size_t len, const struct kernel_info *ki,
+		const struct guest_mem *gm);
 
 #endif

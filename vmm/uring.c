@@ -314,7 +314,7 @@ static int uring_restrict(struct uring *r)
 	return e < 0 ? -errno : 0;
 }
 
-int uring_init(struct uring *r, unsigned entries, char *err, size_t errlen)
+int uring_init(struct uring *r, unsigned entries)
 {
 	struct io_uring_probe *probe;
 	int e;
@@ -331,8 +331,8 @@ int uring_init(struct uring *r, unsigned entries, char *err, size_t errlen)
 	 * alignment is the largest direct-I/O alignment a file may ask for. */
 	e = chunk_pool_init(&r->pool, URING_BOUNCE_CHUNKS, URING_BOUNCE_CHUNK, 65536);
 	if (e) {
-		snprintf(err, errlen, "io_uring: bounce memory (%u MiB): %s",
-			 URING_BOUNCE_CHUNKS * (URING_BOUNCE_CHUNK >> 20), strerror(-e));
+		pv_err(PV_INTERNAL, "io_uring: bounce memory (%u MiB): %s",
+		       URING_BOUNCE_CHUNKS * (URING_BOUNCE_CHUNK >> 20), strerror(-e));
 		return e;
 	}
 	/*
@@ -349,17 +349,19 @@ int uring_init(struct uring *r, unsigned entries, char *err, size_t errlen)
 		r->restricted = true;
 	}
 	if (e < 0) {
-		snprintf(err, errlen, "io_uring_setup: %s (needs Linux 5.1 and io_uring not disabled: "
-			 "sysctl kernel.io_uring_disabled)", strerror(-e));
-		/* ENOSYS: not built in; EPERM: kernel.io_uring_disabled. */
-		if (e == -ENOSYS || e == -EPERM)
+		/* ENOSYS: not built in; EPERM: kernel.io_uring_disabled: the host's to fix. */
+		bool host = e == -ENOSYS || e == -EPERM;
+
+		pv_err(host ? PV_INPUT : PV_INTERNAL, "io_uring_setup: %s (needs Linux 5.1 and io_uring "
+		       "not disabled: sysctl kernel.io_uring_disabled)", strerror(-e));
+		if (host)
 			e = -ENOTSUP;
 		goto fail;
 	}
 	r->ring_ok = true;
 	probe = io_uring_get_probe_ring(&r->ring);
 	if (!probe) {
-		snprintf(err, errlen, "io_uring: the kernel cannot list its ops (IORING_REGISTER_PROBE, Linux 5.6)");
+		pv_err(PV_INPUT, "io_uring: the kernel cannot list its ops (IORING_REGISTER_PROBE, Linux 5.6)");
 		e = -ENOTSUP;
 		goto fail;
 	}
@@ -368,8 +370,8 @@ int uring_init(struct uring *r, unsigned entries, char *err, size_t errlen)
 		if (ok)
 			r->ops_supported |= 1ULL << uring_ops[i].op;
 		if (!ok && uring_ops[i].required) {
-			snprintf(err, errlen, "io_uring: the kernel lacks %s (Linux %s)",
-				 uring_ops[i].name, uring_ops[i].since);
+			pv_err(PV_INPUT, "io_uring: the kernel lacks %s (Linux %s)",
+			       uring_ops[i].name, uring_ops[i].since);
 			io_uring_free_probe(probe);
 			e = -ENOTSUP;
 			goto fail;
@@ -379,18 +381,18 @@ int uring_init(struct uring *r, unsigned entries, char *err, size_t errlen)
 	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->efd < 0) {
 		e = -errno;
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		pv_err(PV_INTERNAL, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
 	e = io_uring_register_eventfd(&r->ring, r->efd);
 	if (e < 0) {
-		snprintf(err, errlen, "io_uring_register_eventfd: %s", strerror(-e));
+		pv_err(PV_INTERNAL, "io_uring_register_eventfd: %s", strerror(-e));
 		goto fail;
 	}
 	if (r->restricted) {
 		e = uring_restrict(r);
 		if (e < 0) {
-			snprintf(err, errlen, "io_uring: restricting the ring: %s", strerror(-e));
+			pv_err(PV_INTERNAL, "io_uring: restricting the ring: %s", strerror(-e));
 			goto fail;
 		}
 	}

@@ -91,11 +91,11 @@ struct uring {
 
 /*
  * Create the ring (entries SQEs) and its bounce pool, probe the kernel's
- * ops and restrict the ring to them.  -errno with a one-line reason in err
- * (what is missing and since which Linux); -ENOTSUP when the kernel's
- * io_uring is missing or disabled (the host's to fix).
+ * ops and restrict the ring to them.  -errno after one pv_err() line;
+ * -ENOTSUP (PV_INPUT, naming what is missing and since which Linux) when
+ * the kernel's io_uring is missing, disabled or too old: the host's to fix.
  */
-int uring_init(struct uring *r, unsigned entries, char *err, size_t errlen);
+int uring_init(struct uring *r, unsigned entries);
 int uring_attach(struct uring *r, struct evloop *loop);
 void uring_destroy(struct uring *r);
 

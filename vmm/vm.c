@@ -79,7 +79,6 @@ out:
 
 int vm_prepare(struct vm *vm, const struct config *cfg)
 {
-	char err[256];
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
@@ -95,11 +94,9 @@ int vm_prepare(struct vm *vm, const struct config *cfg)
 	r = read_file("--kernel", cfg->kernel, &vm->kernel_img, &vm->kernel_len);
 	if (r)
 		return r;
-	r = loader_probe(vm->kernel_img, vm->kernel_len, cfg->boot, &vm->ki, err, sizeof(err));
-	if (r) {
-		pv_err(PV_INPUT, "--kernel %s: %s", cfg->kernel, err);
+	r = loader_probe(cfg->kernel, vm->kernel_img, vm->kernel_len, cfg->boot, &vm->ki);
+	if (r)
 		return r;
-	}
 	if (cfg->machine_desc == MACHINE_DESC_FDT && vm->ki.boot == BOOT_PVH) {
 		pv_err(PV_INPUT, "--machine-desc=fdt: --kernel %s is entered through PVH, whose start info "
 		       "has no setup_data for the device tree (use a vmlinux with --boot linux, or a bzImage)",
@@ -264,7 +261,6 @@ static int vm_build_cmdline(struct vm *vm, struct cmdline *c)
 int vm_create(struct vm *vm)
 {
 	struct cmdline cmdline;
-	char err[256];
 	int r;
 
 	bus_init(&vm->pio, "pio");
@@ -313,11 +309,9 @@ int vm_create(struct vm *vm)
 	/* vm_prepare() checked what the user controls (the kernel and initrd
 	 * against --mem, the boot protocol against --machine-desc): what is
 	 * left to fail here is pollvm's. */
-	r = boot_setup(vm, &cmdline, err, sizeof(err));
-	if (r) {
-		pv_err(PV_INTERNAL, "%s", err);
+	r = boot_setup(vm, &cmdline);
+	if (r)
 		return r;
-	}
 	/* The kernel and initrd are in guest RAM now: their copies on the heap
 	 * would stay resident for the VM's whole life for nothing. */
 	free(vm->kernel_img);

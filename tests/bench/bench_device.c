@@ -284,7 +284,8 @@ static uint64_t dev_iothread_cpu(const struct dev_bench *x)
 	return s;
 }
 
-static int dev_setup(struct dev_bench *x, const struct bench_opts *o, char *err, size_t errlen)
+/* 0, or -errno after one line on stderr (the device's pv_err(), or this bench's). */
+static int dev_setup(struct dev_bench *x, const struct bench_opts *o)
 {
 	int r;
 
@@ -295,9 +296,9 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o, char *err,
 		x->kick_fds[i] = -1;
 	sandbox_enabled = o->sandbox;
 	if (o->file)
-		r = blk_file_open(&x->f, o->file, false, o->cache, 512, err, errlen);
+		r = blk_file_open(&x->f, o->file, false, o->cache, 512);
 	else
-		r = blk_file_open_null(&x->f, o->null_size, false, o->read_zeroes, 512, err, errlen);
+		r = blk_file_open_null(&x->f, o->null_size, false, o->read_zeroes, 512);
 	if (r)
 		return r;
 	x->f_open = true;
@@ -311,7 +312,7 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o, char *err,
 			c.pinned = true;
 			c.cpu = (unsigned)o->cpu_iothread[i];
 		}
-		r = iothread_init(&x->t[i], &c, err, errlen);
+		r = iothread_init(&x->t[i], &c);
 		if (r)
 			return r;
 		x->nr_t++;
@@ -342,21 +343,21 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o, char *err,
 	};
 	r = blk_init(&x->b, "vda", &p, &d0->mem, x->irqfd, x->kick_fds, &blk_uring_ops, &x->on[0]);
 	if (r) {
-		snprintf(err, errlen, "blk_init: %s", strerror(-r));
+		fprintf(stderr, "bench-device: blk_init: %s\n", strerror(-r));
 		return r;
 	}
 	x->blk_ready = true;
 	for (unsigned i = 0; i < o->queues; i++) {
 		r = blk_attach_queue(&x->b, i, &x->t[i].loop, &x->on[i]);
 		if (r) {
-			snprintf(err, errlen, "blk_attach_queue: %s", strerror(-r));
+			fprintf(stderr, "bench-device: blk_attach_queue: %s\n", strerror(-r));
 			return r;
 		}
 	}
 	for (unsigned i = 0; i < x->nr_t; i++) {
 		r = iothread_start(&x->t[i]);
 		if (r) {
-			snprintf(err, errlen, "iothread_start: %s", strerror(-r));
+			fprintf(stderr, "bench-device: iothread_start: %s\n", strerror(-r));
 			return r;
 		}
 	}
@@ -384,7 +385,7 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o, char *err,
 			(o->event_idx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0);
 	drv_bring_up_queues(qs, o->queues, &x->b.t, feat);
 	if (!virtio_mmio_live(&x->b.t)) {
-		snprintf(err, errlen, "the device did not take DRIVER_OK");
+		fprintf(stderr, "bench-device: the device did not take DRIVER_OK\n");
 		return -EIO;
 	}
 	/* DRIVER_OK kicked every queue once (blk_activate): let each IOThread
@@ -398,7 +399,7 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o, char *err,
 	return 0;
 fail_errno:
 	r = -errno;
-	snprintf(err, errlen, "eventfd: %s", strerror(errno));
+	fprintf(stderr, "bench-device: eventfd: %s\n", strerror(errno));
 	return r;
 }
 
@@ -630,14 +631,12 @@ static int dev_run(struct dev_bench *x)
 static int bench_device(const struct bench_opts *o)
 {
 	struct dev_bench *x = calloc(1, sizeof(*x));
-	char err[256];
 	int r;
 
 	if (!x)
 		return -ENOMEM;
-	r = dev_setup(x, o, err, sizeof(err));
+	r = dev_setup(x, o);
 	if (r) {
-		fprintf(stderr, "bench-device: %s\n", err);
 		dev_teardown(x);
 		free(x);
 		return r;
@@ -666,7 +665,6 @@ static int bench_uring(const struct bench_opts *o)
 	struct workload w;
 	struct result *r = calloc(1, sizeof(*r));
 	struct clockwork c = { 0 };
-	char err[256];
 	unsigned inflight = 0, pending = 0;
 	bool issuing = true;
 	int ret;
@@ -674,13 +672,11 @@ static int bench_uring(const struct bench_opts *o)
 	if (!sl || !r)
 		return -ENOMEM;
 	if (o->file)
-		ret = blk_file_open(&f, o->file, false, o->cache, 512, err, sizeof(err));
+		ret = blk_file_open(&f, o->file, false, o->cache, 512);
 	else
-		ret = blk_file_open_null(&f, o->null_size, false, o->read_zeroes, 512, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "bench-device: %s\n", err);
+		ret = blk_file_open_null(&f, o->null_size, false, o->read_zeroes, 512);
+	if (ret)
 		return ret;
-	}
 	ret = io_uring_queue_init(o->qd < 8 ? 8 : o->qd, &ring, 0);
 	if (ret) {
 		fprintf(stderr, "bench-device: io_uring_queue_init: %s\n", strerror(-ret));

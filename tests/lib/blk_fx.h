@@ -14,8 +14,9 @@
  *                  or blk_fx_open_null(); blk_fx_start_uring();
  *                  [iothread_start(x->t)]
  *   queues on loops of the test's own: blk_fx_create(), blk_attach_queue()
- * and blk_fx_up() for the driver's set-up.  Each returns 0 or -errno with
- * the reason in x->err.  blk_fx_destroy() undoes whatever was done.
+ * and blk_fx_up() for the driver's set-up.  Each returns 0, or -errno
+ * after one line on stderr (the failing call's pv_err(), or the
+ * fixture's own).  blk_fx_destroy() undoes whatever was done.
  */
 #ifndef POLLVM_TESTS_BLK_FX_H
 #define POLLVM_TESTS_BLK_FX_H
@@ -50,14 +51,13 @@ struct blk_fx {
 	struct blk_file file;
 	struct iothread *t;           /* blk_fx_iothread() */
 	char path[64];                /* blk_fx_temp()'s image, removed at the end */
-	char err[256];
 	bool has_loop, has_ring, has_file, has_fds, has_blk;
 	unsigned nr_kick;
 };
 
-static inline int blk_fx_fail(struct blk_fx *x, int r, const char *what)
+static inline int blk_fx_fail(int r, const char *what)
 {
-	snprintf(x->err, sizeof(x->err), "%s: %s", what, strerror(-r));
+	fprintf(stderr, "blk_fx: %s: %s\n", what, strerror(-r));
 	return r;
 }
 
@@ -69,7 +69,7 @@ static inline int blk_fx_own_loop(struct blk_fx *x)
 		return 0;
 	r = evloop_init(&x->loop);
 	if (r)
-		return blk_fx_fail(x, r, "evloop_init");
+		return blk_fx_fail(r, "evloop_init");
 	x->has_loop = true;
 	x->l = &x->loop;
 	return 0;
@@ -82,19 +82,19 @@ static inline int blk_fx_create(struct blk_fx *x, const struct blk_params *p,
 	int r;
 
 	if (p->num_queues > BLK_MAX_QUEUES)
-		return blk_fx_fail(x, -EINVAL, "num_queues");
+		return blk_fx_fail(-EINVAL, "num_queues");
 	x->irqfd = eventfd(0, EFD_NONBLOCK);
 	if (x->irqfd < 0)
-		return blk_fx_fail(x, -errno, "eventfd");
+		return blk_fx_fail(-errno, "eventfd");
 	x->has_fds = true;
 	for (; x->nr_kick < p->num_queues; x->nr_kick++) {
 		x->kick[x->nr_kick] = eventfd(0, EFD_NONBLOCK);
 		if (x->kick[x->nr_kick] < 0)
-			return blk_fx_fail(x, -errno, "eventfd");
+			return blk_fx_fail(-errno, "eventfd");
 	}
 	r = blk_init(&x->b, "vda", p, &x->d.mem, x->irqfd, x->kick, ops, be);
 	if (r)
-		return blk_fx_fail(x, r, "blk_init");
+		return blk_fx_fail(r, "blk_init");
 	x->has_blk = true;
 	return 0;
 }
@@ -109,7 +109,7 @@ static inline int blk_fx_start(struct blk_fx *x, const struct blk_params *p,
 		return r;
 	r = blk_attach(&x->b, l);
 	if (r)
-		return blk_fx_fail(x, r, "blk_attach");
+		return blk_fx_fail(r, "blk_attach");
 	x->l = l;
 	return 0;
 }
@@ -130,9 +130,9 @@ static inline int blk_fx_iothread(struct blk_fx *x)
 
 	x->t = calloc(1, sizeof(*x->t));
 	if (!x->t)
-		return blk_fx_fail(x, -ENOMEM, "iothread");
+		return blk_fx_fail(-ENOMEM, "iothread");
 	iothread_cfg_default(&c, "io0");
-	r = iothread_init(x->t, &c, x->err, sizeof(x->err));
+	r = iothread_init(x->t, &c);
 	if (r) {
 		free(x->t);
 		x->t = NULL;
@@ -147,12 +147,12 @@ static inline int blk_fx_ring(struct blk_fx *x, unsigned entries)
 
 	if (r)
 		return r;
-	r = uring_init(&x->u, entries, x->err, sizeof(x->err));
+	r = uring_init(&x->u, entries);
 	if (r)
 		return r;
 	x->has_ring = true;
 	r = uring_attach(&x->u, &x->loop);
-	return r ? blk_fx_fail(x, r, "uring_attach") : 0;
+	return r ? blk_fx_fail(r, "uring_attach") : 0;
 }
 
 /* A temporary image of size bytes in dir: data's, else a hole (x->path). */
@@ -165,14 +165,14 @@ static inline int blk_fx_temp(struct blk_fx *x, const char *dir, uint64_t size, 
 	fd = mkstemp(x->path);
 	if (fd < 0) {
 		x->path[0] = 0;
-		return blk_fx_fail(x, -errno, "mkstemp");
+		return blk_fx_fail(-errno, "mkstemp");
 	}
 	if (data)
 		w = pwrite(fd, data, size, 0);
 	else
 		w = ftruncate(fd, (off_t)size) ? -1 : (ssize_t)size;
 	if (w != (ssize_t)size)
-		r = blk_fx_fail(x, w < 0 ? -errno : -EIO, "writing the image");
+		r = blk_fx_fail(w < 0 ? -errno : -EIO, "writing the image");
 	close(fd);
 	return r;
 }
@@ -180,7 +180,7 @@ static inline int blk_fx_temp(struct blk_fx *x, const char *dir, uint64_t size, 
 /* The image at x->path, read-write, 512-byte guest blocks. */
 static inline int blk_fx_open(struct blk_fx *x, enum blk_cache cache)
 {
-	int r = blk_file_open(&x->file, x->path, false, cache, 512, x->err, sizeof(x->err));
+	int r = blk_file_open(&x->file, x->path, false, cache, 512);
 
 	x->has_file = !r;
 	return r;
@@ -189,7 +189,7 @@ static inline int blk_fx_open(struct blk_fx *x, enum blk_cache cache)
 /* The null disk of size bytes, read-write, 512-byte guest blocks. */
 static inline int blk_fx_open_null(struct blk_fx *x, uint64_t size, bool read_zeroes)
 {
-	int r = blk_file_open_null(&x->file, size, false, read_zeroes, 512, x->err, sizeof(x->err));
+	int r = blk_file_open_null(&x->file, size, false, read_zeroes, 512);
 
 	x->has_file = !r;
 	return r;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../lib/blk_fx.h"
+#include "../lib/pv_capture.h"
 
 #define SIZE (64ull << 20)  /* the null disk: 64 MiB */
 #define FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | \
@@ -159,14 +160,15 @@ static void test_null_read_zeroes(void **state)
 static void test_null_open_refused(void **state)
 {
 	struct blk_file f;
-	char err[256];
 
 	(void)state;
-	assert_int_equal(blk_file_open_null(&f, 0, false, false, 512, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "size"));
-	assert_int_equal(blk_file_open_null(&f, 1000, false, false, 512, err, sizeof(err)), -EINVAL);
-	assert_int_equal(blk_file_open_null(&f, 4096, false, false, 3000, err, sizeof(err)), -EINVAL);
-	assert_int_equal(blk_file_open_null(&f, 4096, true, false, 4096, err, sizeof(err)), 0);
+	assert_int_equal(PV_FAILS(PV_INPUT, "--disk null: size 0 is not",
+				  blk_file_open_null(&f, 0, false, false, 512)), -EINVAL);
+	assert_int_equal(PV_FAILS(PV_INPUT, "--disk null: size 1000 is not",
+				  blk_file_open_null(&f, 1000, false, false, 512)), -EINVAL);
+	assert_int_equal(PV_FAILS(PV_INPUT, "logical block size 3000 is not a power of two",
+				  blk_file_open_null(&f, 4096, false, false, 3000)), -EINVAL);
+	assert_int_equal(blk_file_open_null(&f, 4096, true, false, 4096), 0);
 	assert_true(f.ro && !f.can_punch && f.fd == -1);
 	blk_file_close(&f);
 }
