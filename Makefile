@@ -25,7 +25,7 @@ SAN_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps guest guests-mini run check check-unit check-vm check-layers check-shell clean
+.PHONY: all deps guest guests-mini run check check-unit check-vm check-layers check-shell check-counters clean
 all: $(BUILD)/pollvm
 
 deps:
@@ -76,8 +76,11 @@ check-layers:
 check-shell:
 	@scripts/check-shell
 
+check-counters:
+	@scripts/check-counters
+
 check: deps
-	@$(MAKE) --no-print-directory check-layers check-shell
+	@$(MAKE) --no-print-directory check-layers check-shell check-counters
 	@$(MAKE) --no-print-directory check-unit blkbench-test check-insn
 	@tests/integration/test-lib
 	@$(MAKE) --no-print-directory check-fuzz

@@ -714,13 +714,7 @@ void blk_detach(struct blk *b)
 
 void blk_stats_total(const struct blk *b, struct blk_queue_stats *sum)
 {
-	const size_t n = sizeof(*sum) / sizeof(uint64_t);
-	uint64_t *d = (uint64_t *)sum;
-
 	memset(sum, 0, sizeof(*sum));
-	for (unsigned i = 0; i < b->nr_queues; i++) {
-		const uint64_t *s = (const uint64_t *)&b->q[i].st;
-		for (size_t k = 0; k < n; k++)
-			d[k] += s[k];
-	}
+	for (unsigned i = 0; i < b->nr_queues; i++)
+		COUNTERS_ACCUMULATE(BLK_QUEUE_STATS, sum, &b->q[i].st);
 }

@@ -44,9 +44,15 @@ struct blk_req {
  * the end of the batch) -> the backend completed it (io_uring, and chunks
  * and RMW for bounced ones) -> its used entry published.  Requests the
  * device answers itself (errors, GET_ID) count in total only.
+ *
+ * The stages in that order, one histogram each: the struct's fields and
+ * the --stats "latency" keys.
  */
+#define BLK_LAT_STAGES(X) X(to_backend) X(in_backend) X(to_used) X(total)
+
+#define BLK_LAT_FIELD(stage) struct lat_hist stage;
 struct blk_queue_lat {
-	struct lat_hist to_backend, in_backend, to_used, total;
+	BLK_LAT_STAGES(BLK_LAT_FIELD)
 };
 
 struct blk_queue {
@@ -123,7 +129,7 @@ int blk_attach(struct blk *b, struct evloop *loop);
 int blk_attach_queue(struct blk *b, unsigned q, struct evloop *loop, void *be);
 void blk_detach(struct blk *b);
 
-/* Sum of the per-queue counters. */
+/* The device's counters: each per-queue count summed, each mark (batch_max) the largest. */
 void blk_stats_total(const struct blk *b, struct blk_queue_stats *sum);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include "virtq.h"
+#include "../vmm/counters.h"
 
 #define VIRTIO_ID_BLOCK 2  /* 5 "Device Types" */
 
@@ -88,30 +89,52 @@ struct blk_backend_ops {
 	int (*submit)(void *be, struct blk_io *io);
 };
 
-/* Per-queue counters (docs/counters.md); device totals are their sums. */
+/*
+ * Per-queue counters (docs/counters.md, vmm/counters.h); the device's
+ * totals are their sums, and batch_max the largest (blk_stats_total).
+ * Three groups: the struct keeps what every drain touches (traffic, then
+ * polling) together, the --stats JSON lists them traffic, errors, polling.
+ */
+#define BLK_QUEUE_TRAFFIC_STATS(C, M) \
+	C(kicks)                /* guest notifications (ioeventfd or bus), each one */ \
+	C(batches)              /* drains that found at least one request */ \
+	C(requests)             /* chains taken off the ring, valid or not */ \
+	C(reads)                /* requests by type, counted before they are checked */ \
+	C(writes) \
+	C(flushes) \
+	C(get_ids) \
+	C(discards) \
+	C(write_zeroes) \
+	C(unsupported)          /* answered UNSUPP */ \
+	C(bytes_read)           /* data moved by completed reads */ \
+	C(bytes_written)        /* ... and writes */ \
+	C(irqs)                 /* batches after which the driver wanted an interrupt */ \
+	C(irqs_suppressed)      /* ... and did not */ \
+	C(throttled)            /* ring had more than our slots (hostile) */
+
+#define BLK_QUEUE_POLL_STATS(C, M) \
+	C(poll_windows)         /* times kicks were suppressed for a polling stretch */ \
+	C(poll_drains)          /* drains started by polling, not by a kick */ \
+	C(kicks_late)           /* notifications drained when polling stopped (sent before it) */ \
+	M(batch_max)            /* most requests taken in one drain */
+
+/* By kind; a failed request counts under the first check it fails. */
+#define BLK_QUEUE_ERR_STATS(C, M) \
+	C(err_no_status)        /* no writable status byte: DEVICE_NEEDS_RESET */ \
+	C(err_buf)              /* bad buffer address or order: IOERR */ \
+	C(err_header)           /* header shorter than 16 bytes */ \
+	C(err_len)              /* data length wrong for the op */ \
+	C(err_range)            /* sector out of range, overflowing or misaligned */ \
+	C(err_ro)               /* write to a read-only disk */ \
+	C(err_io)               /* backend error */ \
+	C(err_ring)             /* broken queue structure: DEVICE_NEEDS_RESET */ \
+	C(err_limit)            /* a segment over size_max, or data over seg_max x size_max */
+
+#define BLK_QUEUE_STATS(C, M) \
+	BLK_QUEUE_TRAFFIC_STATS(C, M) BLK_QUEUE_POLL_STATS(C, M) BLK_QUEUE_ERR_STATS(C, M)
+
 struct blk_queue_stats {
-	uint64_t kicks;               /* guest notifications (ioeventfd or bus), each one */
-	uint64_t batches;             /* drains that found at least one request */
-	uint64_t requests;
-	uint64_t reads, writes, flushes, get_ids, discards, write_zeroes, unsupported;
-	uint64_t bytes_read, bytes_written;
-	uint64_t irqs, irqs_suppressed;
-	uint64_t throttled;           /* ring had more than our slots (hostile) */
-	/* polling */
-	uint64_t poll_windows;        /* times kicks were suppressed for a polling stretch */
-	uint64_t poll_drains;         /* drains started by polling, not by a kick */
-	uint64_t kicks_late;          /* notifications drained when polling stopped (sent before it) */
-	uint64_t batch_max;           /* most requests taken in one drain (not a sum) */
-	/* errors by kind */
-	uint64_t err_no_status;       /* no writable status byte: DEVICE_NEEDS_RESET */
-	uint64_t err_buf;             /* bad buffer address or order: IOERR */
-	uint64_t err_header;          /* header shorter than 16 bytes */
-	uint64_t err_len;             /* data length wrong for the op */
-	uint64_t err_range;           /* sector out of range, overflowing or misaligned */
-	uint64_t err_ro;              /* write to a read-only disk */
-	uint64_t err_io;              /* backend error */
-	uint64_t err_ring;            /* broken queue structure: DEVICE_NEEDS_RESET */
-	uint64_t err_limit;           /* a segment over size_max, or data over seg_max x size_max */
+	COUNTER_FIELDS(BLK_QUEUE_STATS)
 };
 
 #endif

@@ -41,6 +41,7 @@
 
 #include "blk.h"
 #include "blk_serial.h"
+#include "../vmm/counters.h"
 #include "../vmm/uring.h"
 
 enum blk_cache { BLK_CACHE_WRITEBACK, BLK_CACHE_NONE };
@@ -66,15 +67,19 @@ struct blk_file {
 	bool read_zeroes;       /* null: a completed read zeroes the guest's buffers */
 };
 
+/* Per file and ring; the --stats JSON sums them per ring (docs/counters.md, vmm/counters.h). */
+#define BLK_URING_STATS(C, M) \
+	C(short_io)             /* partial transfers resubmitted */ \
+	C(eagain)               /* -EAGAIN resubmitted */ \
+	C(bounces)              /* O_DIRECT requests copied through aligned bounce memory */ \
+	C(errors)               /* completions with an error */ \
+	C(fsyncs)               /* fdatasyncs issued */ \
+	C(rmw)                  /* host blocks read first for a write covering them in part */ \
+	C(bounce_waits)         /* requests that waited for a bounce chunk */ \
+	C(serial_waits)         /* writes that waited for an overlapping RMW */
+
 struct blk_uring_stats {
-	uint64_t short_io;      /* partial transfers resubmitted */
-	uint64_t eagain;        /* -EAGAIN resubmitted */
-	uint64_t bounces;       /* O_DIRECT requests copied through aligned bounce memory */
-	uint64_t errors;        /* completions with an error */
-	uint64_t fsyncs;
-	uint64_t rmw;           /* host blocks read first for a write covering them in part */
-	uint64_t bounce_waits;  /* requests that waited for a bounce chunk */
-	uint64_t serial_waits;  /* writes that waited for an overlapping RMW */
+	COUNTER_FIELDS(BLK_URING_STATS)
 };
 
 /* A file on one ring: the opaque handle of blk_uring_ops. */

@@ -32,6 +32,7 @@
 
 #include "virtq.h"
 #include "../vmm/bus.h"
+#include "../vmm/counters.h"
 
 /* Register offsets (4.2.2, table "MMIO Device Register Layout"). */
 #define VIRTIO_MMIO_MAGIC_VALUE         0x000
@@ -106,17 +107,22 @@ struct virtio_dev_ops {
 	void (*reset)(void *dev);
 };
 
+/* Counted on the vCPU threads, relaxed atomic (docs/counters.md, vmm/counters.h). */
+#define VIRTIO_MMIO_STATS(C, M) \
+	C(reg_reads)            /* register and config-space accesses */ \
+	C(reg_writes) \
+	C(bad_access)           /* width/alignment/offset not allowed */ \
+	C(bad_writes)           /* write refused in this state (counted, ignored) */ \
+	C(bus_notifies)         /* QueueNotify that exited to userspace */ \
+	C(isr_reads)            /* InterruptStatus reads */ \
+	C(acks)                 /* InterruptACK writes */ \
+	C(resets)               /* device resets (status 0) */ \
+	C(features_refused)     /* FEATURES_OK not granted */ \
+	C(needs_reset)          /* DEVICE_NEEDS_RESET raised */ \
+	C(reset_waits)          /* accesses that waited for another vCPU's reset to finish */
+
 struct virtio_mmio_stats {
-	uint64_t reg_reads, reg_writes;
-	uint64_t bad_access;        /* width/alignment/offset not allowed */
-	uint64_t bad_writes;        /* write refused in this state (counted, ignored) */
-	uint64_t bus_notifies;      /* QueueNotify that exited to userspace */
-	uint64_t irqs;              /* irqfd writes */
-	uint64_t isr_reads, acks;
-	uint64_t resets;
-	uint64_t features_refused;  /* FEATURES_OK not granted */
-	uint64_t needs_reset;       /* DEVICE_NEEDS_RESET raised */
-	uint64_t reset_waits;       /* accesses that waited for another vCPU's reset to finish */
+	COUNTER_FIELDS(VIRTIO_MMIO_STATS)
 };
 
 struct virtio_mmio {

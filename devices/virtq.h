@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "../vmm/counters.h"
 #include "../vmm/guest_mem.h"
 
 /* Descriptor flags (2.7.5). */
@@ -75,21 +76,26 @@ struct virtq_elem {
 	struct iovec iov[VIRTQ_SEG_MAX];
 };
 
-/* Refusals and traffic, one counter per kind (docs/counters.md). */
+/* Refusals and traffic, one counter per kind (docs/counters.md, vmm/counters.h). */
+#define VIRTQ_STATS(C, M) \
+	C(popped)               /* chains taken from the avail ring */ \
+	C(pushed)               /* entries added to the used ring */ \
+	C(notify_checks)        /* interrupt decisions made */ \
+	C(notify_suppressed)    /* ... of which the driver had suppressed */ \
+	/* structure: the queue breaks */ \
+	C(err_ring_addr)        /* rings outside RAM or misaligned at QueueReady */ \
+	C(err_avail_idx)        /* avail.idx moved more than the queue size */ \
+	C(err_head)             /* head index >= queue size */ \
+	C(err_next)             /* next index out of range */ \
+	C(err_chain_len)        /* loop, or chain longer than allowed */ \
+	C(err_indirect)         /* bad indirect table (len, addr, flags, feature) */ \
+	C(err_indirect_nested)  /* indirect descriptor inside an indirect table */ \
+	/* per buffer: the request fails */ \
+	C(err_buf_addr)         /* buffer outside guest RAM */ \
+	C(err_buf_order)        /* readable buffer after a writable one */
+
 struct virtq_stats {
-	uint64_t popped, pushed;
-	uint64_t notify_checks, notify_suppressed;
-	/* structure: the queue breaks */
-	uint64_t err_ring_addr;      /* rings outside RAM or misaligned at QueueReady */
-	uint64_t err_avail_idx;      /* avail.idx moved more than the queue size */
-	uint64_t err_head;           /* head index >= queue size */
-	uint64_t err_next;           /* next index out of range */
-	uint64_t err_chain_len;      /* loop, or chain longer than allowed */
-	uint64_t err_indirect;       /* bad indirect table (len, addr, flags, feature) */
-	uint64_t err_indirect_nested;
-	/* per buffer: the request fails */
-	uint64_t err_buf_addr;
-	uint64_t err_buf_order;
+	COUNTER_FIELDS(VIRTQ_STATS)
 };
 
 struct vring_desc;

@@ -10,7 +10,6 @@
 #define POLLVM_VMM_DISKS_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "config.h"
 #include "iothread.h"
@@ -66,8 +65,5 @@ int disks_start(struct vm_disks *ds);
  */
 int disks_stop(struct vm_disks *ds, uint64_t deadline_ns, double bound_s);
 void disks_destroy(struct vm_disks *ds);
-
-void disks_stats_print(const struct vm_disks *ds, FILE *f);
-void disks_stats_json(const struct vm_disks *ds, FILE *f);
 
 #endif

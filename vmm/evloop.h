@@ -36,18 +36,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "counters.h"
 #include "poll_contention.h"
 #include "poll_policy.h"
 
 struct evloop;
 
+/* How a source was served (docs/counters.md, counters.h). */
+#define EVLOOP_HANDLER_STATS(C, M) \
+	C(fd_events)            /* on_fd calls */ \
+	C(poll_hits)            /* on_poll found work */ \
+	C(poll_begins)          /* notification-suppressed windows entered */ \
+	C(poll_end_hits)        /* the re-check at poll end found work */ \
+	C(poll_removals)        /* left the poll set (idle) */ \
+	C(poll_adds)            /* came back on an fd event */
+
 struct evloop_handler_stats {
-	uint64_t fd_events;     /* on_fd calls */
-	uint64_t poll_hits;     /* on_poll found work */
-	uint64_t poll_begins;   /* notification-suppressed windows entered */
-	uint64_t poll_end_hits; /* the re-check at poll end found work */
-	uint64_t poll_removals; /* left the poll set (idle) */
-	uint64_t poll_adds;     /* came back on an fd event */
+	COUNTER_FIELDS(EVLOOP_HANDLER_STATS)
 };
 
 struct evloop_handler {
@@ -108,26 +113,33 @@ struct evloop_irq_policy {
 	unsigned max_batch;
 };
 
+/* The loop's counters (docs/counters.md, counters.h). */
+#define EVLOOP_STATS(C, M) \
+	C(iterations)           /* evloop_run_once() calls */ \
+	C(waits)                /* epoll_wait() calls that may block ("blocks") */ \
+	C(wakeups)              /* epoll_wait() returned events */ \
+	C(events)               /* fd callbacks run */ \
+	C(polls)                /* poll passes over the poll set */ \
+	C(poll_hits)            /* poll windows that found work */ \
+	C(deferred)             /* deferred calls run */ \
+	C(poll_windows)         /* poll windows started */ \
+	C(poll_misses)          /* windows that ran out of time */ \
+	C(poll_starts)          /* entries into poll mode (notifications suppressed) */ \
+	C(poll_stops)           /* exits from poll mode (re-enable and re-check) */ \
+	C(poll_stop_hits)       /* the re-check found work */ \
+	C(poll_grows)           /* poll_ns raised by the adaptive rule */ \
+	C(poll_shrinks)         /* ... lowered */ \
+	C(poll_removals)        /* handlers that left the poll set */ \
+	C(poll_adds)            /* handlers that came back */ \
+	C(fd_checks)            /* non-blocking epoll_wait while polling */ \
+	C(polled_ns)            /* time spent in poll windows */ \
+	C(contention_samples)   /* looks at the thread's involuntary context switches */ \
+	C(contention_backoffs)  /* polling backed off: another task wanted the CPU */ \
+	C(contention_sample_ns) /* time those looks took */ \
+	C(timer_fires)          /* evloop_timer callbacks run */
+
 struct evloop_stats {
-	uint64_t iterations;    /* evloop_run_once() calls */
-	uint64_t waits;         /* epoll_wait() calls that may block ("blocks") */
-	uint64_t wakeups;       /* epoll_wait() returned events */
-	uint64_t events;        /* fd callbacks run */
-	uint64_t polls;         /* poll passes over the poll set */
-	uint64_t poll_hits;     /* poll windows that found work */
-	uint64_t deferred;      /* deferred calls run */
-	uint64_t poll_windows;  /* poll windows started */
-	uint64_t poll_misses;   /* windows that ran out of time */
-	uint64_t poll_starts;   /* entries into poll mode (notifications suppressed) */
-	uint64_t poll_stops;    /* exits from poll mode (re-enable and re-check) */
-	uint64_t poll_stop_hits;/* the re-check found work */
-	uint64_t poll_grows, poll_shrinks;
-	uint64_t poll_removals; /* handlers that left the poll set */
-	uint64_t poll_adds;     /* handlers that came back */
-	uint64_t fd_checks;     /* non-blocking epoll_wait while polling */
-	uint64_t polled_ns;     /* time spent in poll windows */
-	uint64_t contention_samples, contention_backoffs, contention_sample_ns;
-	uint64_t timer_fires;   /* evloop_timer callbacks run */
+	COUNTER_FIELDS(EVLOOP_STATS)
 };
 
 #define EVLOOP_MAX_HANDLERS 256

@@ -24,20 +24,18 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* One list of the vCPU counters keeps the stderr line and the JSON in step. */
-#define VCPU_COUNTERS(X) \
-	X(exits, exits) X(io, io) X(mmio, mmio) X(unclaimed_io, io_unclaimed) \
-	X(unclaimed_mmio, mmio_unclaimed) X(intr, intr) X(other, other)
+void stats_counter(FILE *f, const char **sep, bool json, const char *key, uint64_t v)
+{
+	fprintf(f, json ? "%s\"%s\": %llu" : "%s%s=%llu", *sep, key, (unsigned long long)v);
+	*sep = json ? ", " : " ";
+}
 
+/* The stderr line and the JSON object of a vCPU, from one list (VCPU_STATS). */
 static void vcpu_counters(FILE *f, const struct vcpu_stats *s, bool json)
 {
 	const char *sep = "";
-#define X(key, field) \
-	fprintf(f, json ? "%s\"" #key "\": %llu" : "%s" #key "=%llu", sep, \
-		(unsigned long long)s->field); \
-	sep = json ? ", " : " ";
-	VCPU_COUNTERS(X)
-#undef X
+
+	STATS_COUNTERS(VCPU_STATS, f, &sep, json, s);
 }
 
 void stats_print(const struct vm *vm, FILE *f)

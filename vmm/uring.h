@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "chunk_pool.h"
+#include "counters.h"
 #include "evloop.h"
 
 /* Bounce memory per ring: at most 64 MiB, in 1 MiB chunks. */
@@ -59,12 +60,17 @@ struct uring_call {
 	struct uring_call *next;  /* private */
 };
 
+/* The ring's counters (docs/counters.md, counters.h). */
+#define URING_STATS(C, M) \
+	C(submits)              /* io_uring_submit() calls */ \
+	C(sqes)                 /* submission entries prepared */ \
+	C(cqes)                 /* completions reaped */ \
+	C(sq_full)              /* had to submit early: SQ ring full */ \
+	C(sqe_waits)            /* operations that waited for room in the SQ ring */ \
+	C(submit_retries)       /* submits repeated for SQEs the kernel had not taken */
+
 struct uring_stats {
-	uint64_t submits;        /* io_uring_submit() calls */
-	uint64_t sqes, cqes;
-	uint64_t sq_full;        /* had to submit early: SQ ring full */
-	uint64_t sqe_waits;      /* operations that waited for room in the SQ ring */
-	uint64_t submit_retries; /* submits repeated for SQEs the kernel had not taken */
+	COUNTER_FIELDS(URING_STATS)
 };
 
 struct uring {

@@ -245,7 +245,7 @@ static void vcpu_handle_io(struct vcpu *v)
 			ok &= bus_read(&v->vm->pio, run->io.port, p, run->io.size);
 	}
 	if (!ok)
-		v->st.io_unclaimed++;
+		v->st.unclaimed_io++;
 }
 
 static void vcpu_handle_mmio(struct vcpu *v)
@@ -262,7 +262,7 @@ static void vcpu_handle_mmio(struct vcpu *v)
 	else
 		ok = bus_read(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
 	if (!ok)
-		v->st.mmio_unclaimed++;
+		v->st.unclaimed_mmio++;
 }
 
 /*

@@ -9,16 +9,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
+
 struct vm;
 
+/* Returns from KVM_RUN, by kind (docs/counters.md, counters.h). */
+#define VCPU_STATS(C, M) \
+	C(exits)                /* every return from KVM_RUN */ \
+	C(io)                   /* KVM_EXIT_IO */ \
+	C(mmio)                 /* KVM_EXIT_MMIO */ \
+	C(unclaimed_io)         /* KVM_EXIT_IO no device claimed */ \
+	C(unclaimed_mmio)       /* KVM_EXIT_MMIO no device claimed */ \
+	C(intr)                 /* KVM_RUN interrupted by a signal */ \
+	C(other)                /* any other exit */
+
 struct vcpu_stats {
-	uint64_t exits;           /* every return from KVM_RUN */
-	uint64_t io;              /* KVM_EXIT_IO */
-	uint64_t mmio;            /* KVM_EXIT_MMIO */
-	uint64_t io_unclaimed;    /* accesses no device claimed */
-	uint64_t mmio_unclaimed;
-	uint64_t intr;            /* KVM_RUN interrupted by a signal */
-	uint64_t other;
+	COUNTER_FIELDS(VCPU_STATS)
 };
 
 struct vcpu {

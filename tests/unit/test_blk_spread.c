@@ -119,6 +119,27 @@ static void test_one_irq_per_loop_batch(void **state)
 	assert_int_equal(f->x.b.q[0].st.irqs + f->x.b.q[1].st.irqs + f->x.b.q[2].st.irqs, 3);
 }
 
+/* The device's totals: each count summed over the queues, batch_max the largest of them. */
+static void test_stats_total(void **state)
+{
+	struct fx *f = *state;
+	struct blk_queue_stats s;
+
+	read_req(f, 0, 0);
+	read_req(f, 0, 3);
+	read_req(f, 1, 0);
+	evloop_run_once(&f->loop[0], 0);
+	evloop_run_once(&f->loop[1], 0);
+	assert_int_equal(f->x.b.q[0].st.batch_max, 2);
+	assert_int_equal(f->x.b.q[1].st.batch_max, 1);
+	blk_stats_total(&f->x.b, &s);
+	assert_int_equal(s.requests, 3);
+	assert_int_equal(s.reads, 3);
+	assert_int_equal(s.batches, 2);
+	assert_int_equal(s.kicks, 3);
+	assert_int_equal(s.batch_max, 2);
+}
+
 static void test_attach_refusals(void **state)
 {
 	struct fx *f = *state;
@@ -137,6 +158,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_queues_reach_their_loop_and_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_irq_per_loop_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_total, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
