@@ -21,10 +21,6 @@
 
 #define BLK_STAT(bq, field) ((bq)->st.field++)
 
-static void put_le16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
-static void put_le32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
-static void put_le64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
-
 static unsigned blk_queue_drain(struct blk_queue *bq);
 static void blk_queue_rearm(struct blk_queue *bq);
 static void blk_kick_fd(int fd);
@@ -475,7 +471,7 @@ static void blk_reset(void *dev)
 		pthread_cond_wait(&b->t.cond, &b->t.lock);
 	for (unsigned i = 0; i < b->nr_queues; i++)
 		blk_queue_reset_slots(&b->q[i]);
-	b->config[VIRTIO_BLK_CFG_WRITEBACK] = b->p.writeback;
+	b->config.wce = b->p.writeback;
 	b->pctx.discard = b->pctx.write_zeroes = false;
 }
 
@@ -496,18 +492,19 @@ static bool blk_features_ok(void *dev, uint64_t features)
 	struct blk *b = dev;
 	bool flush = (features >> VIRTIO_BLK_F_FLUSH) & 1;
 
-	b->config[VIRTIO_BLK_CFG_WRITEBACK] = flush && b->p.writeback;
+	b->config.wce = flush && b->p.writeback;
 	/* What requests are checked against (blk_parse) follows the features. */
 	b->pctx.discard = (features >> VIRTIO_BLK_F_DISCARD) & 1;
 	b->pctx.write_zeroes = (features >> VIRTIO_BLK_F_WRITE_ZEROES) & 1;
 	return true;
 }
 
+/* off + len is within BLK_CONFIG_LEN (the transport checks, without wrapping). */
 static void blk_config_read(void *dev, uint32_t off, void *data, unsigned len)
 {
 	struct blk *b = dev;
 
-	memcpy(data, b->config + off, len);
+	memcpy(data, (const uint8_t *)&b->config + off, len);
 }
 
 static void blk_config_write(void *dev, uint32_t off, const void *data, unsigned len)
@@ -517,10 +514,10 @@ static void blk_config_write(void *dev, uint32_t off, const void *data, unsigned
 	/* 5.2.5: only the writeback byte, and only once CONFIG_WCE is
 	 * negotiated (FEATURES_OK): before that the driver's feature bits are
 	 * a proposal, and FEATURES_OK sets the mode anew (blk_features_ok). */
-	if (off == VIRTIO_BLK_CFG_WRITEBACK && len == 1 &&
-	    (atomic_load(&b->t.status) & VIRTIO_STATUS_FEATURES_OK) &&
+	if (off == offsetof(struct virtio_blk_config, wce) && len == 1 &&
+	    (atomic_load(&b->t.status) & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    virtio_mmio_has_feature(&b->t, VIRTIO_BLK_F_CONFIG_WCE))
-		b->config[VIRTIO_BLK_CFG_WRITEBACK] = *(const uint8_t *)data ? 1 : 0;
+		b->config.wce = *(const uint8_t *)data ? 1 : 0;
 	else
 		__atomic_fetch_add(&b->t.st.bad_writes, 1, __ATOMIC_RELAXED);
 }
@@ -548,30 +545,32 @@ static unsigned blk_log2(uint32_t v)
 	return e;
 }
 
+/* The config space (5.2.4), little-endian as the driver reads it. */
 static void blk_build_config(struct blk *b)
 {
-	uint8_t *c = b->config;
 	uint32_t lbs = b->p.blk_size, pbs = b->p.phys_size;
 
-	memset(c, 0, sizeof(b->config));
-	put_le64(c + 0, b->p.capacity);
-	put_le32(c + 8, BLK_SIZE_MAX);
-	put_le32(c + 12, BLK_SEG_MAX);
-	put_le32(c + 20, lbs);
-	/* topology (5.2.4): physical blocks of 2^exp logical ones, no
-	 * alignment offset, I/O of at least (and best in) whole physical
-	 * blocks, counted in logical blocks. */
-	c[24] = (uint8_t)blk_log2(pbs / lbs);
-	put_le16(c + 26, (uint16_t)(pbs / lbs));
-	put_le32(c + 28, pbs / lbs);
-	c[VIRTIO_BLK_CFG_WRITEBACK] = b->p.writeback;
-	put_le16(c + 34, (uint16_t)b->nr_queues);
-	put_le32(c + 36, BLK_MAX_DWZ_SECTORS);
-	put_le32(c + 40, 1);
-	put_le32(c + 44, pbs / VIRTIO_BLK_SECTOR);
-	put_le32(c + 48, BLK_MAX_DWZ_SECTORS);
-	put_le32(c + 52, 1);
-	c[56] = 1; /* write_zeroes_may_unmap */
+	b->config = (struct virtio_blk_config){
+		.capacity = htole64(b->p.capacity),
+		.size_max = htole32(BLK_SIZE_MAX),
+		.seg_max = htole32(BLK_SEG_MAX),
+		.blk_size = htole32(lbs),
+		/* topology: physical blocks of 2^exp logical ones, no
+		 * alignment offset, I/O of at least (and best in) whole
+		 * physical blocks, counted in logical blocks. */
+		.physical_block_exp = (uint8_t)blk_log2(pbs / lbs),
+		.min_io_size = htole16((uint16_t)(pbs / lbs)),
+		.opt_io_size = htole32(pbs / lbs),
+		.wce = b->p.writeback,
+		.num_queues = htole16((uint16_t)b->nr_queues),
+		/* One range per request (max_*_seg = 1): blk_parse. */
+		.max_discard_sectors = htole32(BLK_MAX_DWZ_SECTORS),
+		.max_discard_seg = htole32(1),
+		.discard_sector_alignment = htole32(pbs / VIRTIO_BLK_SECTOR),
+		.max_write_zeroes_sectors = htole32(BLK_MAX_DWZ_SECTORS),
+		.max_write_zeroes_seg = htole32(1),
+		.write_zeroes_may_unmap = 1,
+	};
 }
 
 int blk_init(struct blk *b, const char *name, const struct blk_params *p,
@@ -602,11 +601,11 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 	blk_build_config(b);
 	b->pctx = (struct blk_parse_ctx){
 		.capacity = b->p.capacity, .blk_size = b->p.blk_size, .ro = b->p.ro,
-		.writeback = &b->config[VIRTIO_BLK_CFG_WRITEBACK], .serial = b->serial,
+		.writeback = &b->config.wce, .serial = b->serial,
 	};
 
-	f = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_EVENT_IDX) |
-	    (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | (1ULL << VIRTIO_BLK_F_SIZE_MAX) |
+	f = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX) |
+	    (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VIRTIO_BLK_F_SIZE_MAX) |
 	    (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
 	    (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_TOPOLOGY) |
 	    (1ULL << VIRTIO_BLK_F_CONFIG_WCE) | (1ULL << VIRTIO_BLK_F_MQ);
@@ -636,7 +635,7 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 		blk_queue_reset_slots(bq);
 	}
 	r = virtio_mmio_init(&b->t, name, VIRTIO_ID_BLOCK, f, &blk_dev_ops, b, b->vqs,
-			     b->nr_queues, VIRTIO_BLK_CONFIG_LEN, mem, irqfd);
+			     b->nr_queues, BLK_CONFIG_LEN, mem, irqfd);
 	if (r)
 		goto fail;
 	return 0;

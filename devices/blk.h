@@ -100,7 +100,7 @@ struct blk {
 	unsigned nr_queues;
 	struct blk_params p;
 	char serial[VIRTIO_BLK_ID_BYTES];
-	uint8_t config[VIRTIO_BLK_CONFIG_LEN];
+	struct virtio_blk_config config;  /* little-endian; the first BLK_CONFIG_LEN bytes exposed */
 	struct blk_parse_ctx pctx;   /* what requests are checked against */
 	const struct blk_backend_ops *be_ops;
 	void *be;                    /* default backend handle (blk_attach) */

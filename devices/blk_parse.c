@@ -3,10 +3,6 @@
 #include "iov.h"
 
 #include <endian.h>
-#include <string.h>
-
-static uint32_t get_le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
-static uint64_t get_le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
 
 static void parse_done(struct blk_parse_out *out, uint8_t status)
 {
@@ -44,7 +40,7 @@ static bool parse_limits_ok(const struct virtq_elem *e)
 			return false;
 	/* Both sums are of at most VIRTQ_SEG_MAX segments of at most 4 GiB: no wrap. */
 	return e->out_bytes + e->in_bytes <= (uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX +
-					     VIRTIO_BLK_HDR_BYTES + 1;
+					     sizeof(struct virtio_blk_outhdr) + 1;
 }
 
 /* The operation for the backend (fields the device sets; the rest is the backend's). */
@@ -65,7 +61,7 @@ static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
 		      uint64_t out_data, bool zeroes, struct blk_io *io, struct blk_parse_out *out,
 		      struct blk_queue_stats *st)
 {
-	uint8_t seg[VIRTIO_BLK_DWZ_BYTES];
+	struct virtio_blk_discard_write_zeroes seg;
 
 	if (zeroes)
 		st->write_zeroes++;
@@ -82,17 +78,17 @@ static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
 		return;
 	}
 	/* max_discard_seg = max_write_zeroes_seg = 1 (config): one segment. */
-	if (out_data != VIRTIO_BLK_DWZ_BYTES) {
+	if (out_data != sizeof(seg)) {
 		st->err_len++;
 		parse_done(out, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	iov_to_buf(e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, seg, sizeof(seg));
-	uint64_t sector = get_le64(seg);
-	uint32_t nsec = get_le32(seg + 8), flags = get_le32(seg + 12);
+	iov_to_buf(e->iov, e->nr_out, sizeof(struct virtio_blk_outhdr), &seg, sizeof(seg));
+	uint64_t sector = le64toh(seg.sector);
+	uint32_t nsec = le32toh(seg.num_sectors), flags = le32toh(seg.flags);
 
 	/* 5.2.6.2: DISCARD has no flags; WRITE_ZEROES only "unmap". */
-	if (flags & ~(zeroes ? VIRTIO_BLK_WZ_UNMAP : 0u)) {
+	if (flags & ~(zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0u)) {
 		st->unsupported++;
 		parse_done(out, VIRTIO_BLK_S_UNSUPP);
 		return;
@@ -111,14 +107,14 @@ static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
 	 * stable, as for a write. */
 	parse_io(io, zeroes ? BLK_IO_WRITE_ZEROES : BLK_IO_DISCARD, sector * VIRTIO_BLK_SECTOR,
 		 (uint64_t)nsec * VIRTIO_BLK_SECTOR, NULL, 0, !*c->writeback);
-	io->unmap = flags & VIRTIO_BLK_WZ_UNMAP;
+	io->unmap = flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
 }
 
 void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct iovec *iov,
 	       struct blk_io *io, struct blk_parse_out *out, struct blk_queue_stats *st)
 {
 	const struct iovec *last = e->nr ? &e->iov[e->nr - 1] : NULL;
-	uint8_t hdr[VIRTIO_BLK_HDR_BYTES];
+	struct virtio_blk_outhdr hdr;
 
 	st->requests++;
 	out->used_len = 1;
@@ -141,16 +137,16 @@ void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct
 		parse_done(out, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	if (e->out_bytes < VIRTIO_BLK_HDR_BYTES) {
+	if (e->out_bytes < sizeof(hdr)) {
 		st->err_header++;
 		parse_done(out, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	iov_to_buf(e->iov, e->nr_out, 0, hdr, sizeof(hdr));
-	out->type = get_le32(hdr);
-	uint64_t sector = get_le64(hdr + 8);
+	iov_to_buf(e->iov, e->nr_out, 0, &hdr, sizeof(hdr));
+	out->type = le32toh(hdr.type);
+	uint64_t sector = le64toh(hdr.sector);
 	uint64_t in_data = e->in_bytes - 1;            /* before the status byte */
-	uint64_t out_data = e->out_bytes - VIRTIO_BLK_HDR_BYTES;
+	uint64_t out_data = e->out_bytes - sizeof(hdr);
 
 	switch (out->type) {
 	case VIRTIO_BLK_T_IN:
@@ -178,7 +174,7 @@ void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct
 		out->kind = BLK_PARSE_IO;
 		/* 5.2.5: writeback == 0 means write-through. */
 		parse_io(io, BLK_IO_WRITE, sector * VIRTIO_BLK_SECTOR, out_data, iov,
-			 iov_slice(iov, e->iov, e->nr_out, VIRTIO_BLK_HDR_BYTES, out_data),
+			 iov_slice(iov, e->iov, e->nr_out, sizeof(hdr), out_data),
 			 !*c->writeback);
 		return;
 	case VIRTIO_BLK_T_FLUSH:

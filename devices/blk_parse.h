@@ -4,8 +4,8 @@
  * the device's settings in, an answer or a backend operation out.  No
  * lock, no event loop, no backend: testable on its own.
  *
- * A request is a 16-byte device-readable header {le32 type, le32
- * reserved, le64 sector}, data (readable for OUT, DISCARD, WRITE_ZEROES;
+ * A request is a device-readable header (struct virtio_blk_outhdr: type,
+ * reserved, sector), data (readable for OUT, DISCARD, WRITE_ZEROES;
  * writable for IN, GET_ID), and a device-writable status byte, the last
  * byte of the chain.  With VIRTIO_F_VERSION_1 the framing into descriptors
  * is arbitrary (2.7.4 "Message Framing"), so the header is gathered and the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-blk's contract (virtio 1.2 section 5.2): the spec's constants,
+ * virtio-blk's contract (virtio 1.2 section 5.2): pollvm's limits,
  * the operation a device hands its backend (struct blk_io, blk_backend_ops)
  * and the per-queue counters.  Shared by the device (blk.c), its request
  * parser (blk_parse.c) and the backends.
@@ -9,50 +9,36 @@
 #define POLLVM_DEVICES_BLK_PROTO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
 
 #include "virtq.h"
 #include "../vmm/counters.h"
 
-#define VIRTIO_ID_BLOCK 2  /* 5 "Device Types" */
+/*
+ * The spec's side is <linux/virtio_blk.h>'s: feature bits (VIRTIO_BLK_F_*;
+ * FLUSH and CONFIG_WCE sit under its !VIRTIO_BLK_NO_LEGACY, so that stays
+ * undefined), request types (VIRTIO_BLK_T_*), status values
+ * (VIRTIO_BLK_S_*), struct virtio_blk_outhdr (the request header),
+ * struct virtio_blk_discard_write_zeroes and its
+ * VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP, struct virtio_blk_config and
+ * VIRTIO_BLK_ID_BYTES (the GET_ID string).  All little-endian (VERSION_1).
+ */
 
-/* Feature bits (5.2.3). */
-#define VIRTIO_BLK_F_SIZE_MAX     1
-#define VIRTIO_BLK_F_SEG_MAX      2
-#define VIRTIO_BLK_F_GEOMETRY     4
-#define VIRTIO_BLK_F_RO           5
-#define VIRTIO_BLK_F_BLK_SIZE     6
-#define VIRTIO_BLK_F_FLUSH        9
-#define VIRTIO_BLK_F_TOPOLOGY     10
-#define VIRTIO_BLK_F_CONFIG_WCE   11
-#define VIRTIO_BLK_F_MQ           12
-#define VIRTIO_BLK_F_DISCARD      13
-#define VIRTIO_BLK_F_WRITE_ZEROES 14
+/* 5.2.6: a sector is always 512 bytes (no uapi name for it). */
+#define VIRTIO_BLK_SECTOR 512
 
-/* Request types (5.2.6). */
-#define VIRTIO_BLK_T_IN           0
-#define VIRTIO_BLK_T_OUT          1
-#define VIRTIO_BLK_T_FLUSH        4
-#define VIRTIO_BLK_T_GET_ID       8
-#define VIRTIO_BLK_T_DISCARD      11
-#define VIRTIO_BLK_T_WRITE_ZEROES 13
-
-/* Status byte values (5.2.6). */
-#define VIRTIO_BLK_S_OK     0
-#define VIRTIO_BLK_S_IOERR  1
-#define VIRTIO_BLK_S_UNSUPP 2
-
-/* 5.2.6: struct virtio_blk_discard_write_zeroes flags. */
-#define VIRTIO_BLK_WZ_UNMAP 1u
-
-#define VIRTIO_BLK_SECTOR     512     /* 5.2.6: sector is always 512 bytes */
-#define VIRTIO_BLK_ID_BYTES   20      /* 5.2.6: GET_ID string length */
-#define VIRTIO_BLK_HDR_BYTES  16      /* type, reserved, sector */
-#define VIRTIO_BLK_DWZ_BYTES  16      /* one discard/write-zeroes segment */
-/* Config space up to and including the secure-erase fields (5.2.4). */
-#define VIRTIO_BLK_CONFIG_LEN 72
-#define VIRTIO_BLK_CFG_WRITEBACK 32   /* offset of the writeback byte */
+/*
+ * The config space pollvm exposes: struct virtio_blk_config up to and
+ * including the secure-erase fields (5.2.4), whatever newer headers add
+ * after them.
+ */
+#define BLK_CONFIG_LEN                                                  \
+	(offsetof(struct virtio_blk_config, secure_erase_sector_alignment) + \
+	 sizeof(((struct virtio_blk_config *)0)->secure_erase_sector_alignment))
 
 #define BLK_MAX_QUEUES 16
 /* One discard / write-zeroes range per request (max_*_seg = 1): one fallocate. */

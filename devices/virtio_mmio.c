@@ -8,6 +8,7 @@
  */
 #include "virtio_mmio.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,20 +75,20 @@ void virtio_mmio_raise(struct virtio_mmio *t, uint32_t bits)
 
 void virtio_mmio_needs_reset(struct virtio_mmio *t)
 {
-	uint32_t old = atomic_fetch_or(&t->status, VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	uint32_t old = atomic_fetch_or(&t->status, VIRTIO_CONFIG_S_NEEDS_RESET);
 
-	if (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+	if (old & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
 	STAT_INC(t->st.needs_reset);
 	/* 2.1.2: after DRIVER_OK, tell the driver with a config interrupt. */
-	if (old & VIRTIO_STATUS_DRIVER_OK)
+	if (old & VIRTIO_CONFIG_S_DRIVER_OK)
 		virtio_mmio_raise(t, VIRTIO_MMIO_INT_CONFIG);
 }
 
 void virtio_mmio_config_changed(struct virtio_mmio *t)
 {
 	t->config_generation++;
-	if (atomic_load(&t->status) & VIRTIO_STATUS_DRIVER_OK)
+	if (atomic_load(&t->status) & VIRTIO_CONFIG_S_DRIVER_OK)
 		virtio_mmio_raise(t, VIRTIO_MMIO_INT_CONFIG);
 }
 
@@ -158,9 +159,9 @@ static bool mmio_features_ok(struct virtio_mmio *t)
 	return true;
 }
 
-#define VIRTIO_STATUS_DEFINED                                                         \
-	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK |   \
-	 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+#define MMIO_STATUS_DEFINED                                                             \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK | \
+	 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)
 
 static void mmio_write_status(struct virtio_mmio *t, uint32_t v)
 {
@@ -176,34 +177,34 @@ static void mmio_write_status(struct virtio_mmio *t, uint32_t v)
 	 * reflecting them back: a bit nobody defined must not read as set.
 	 * Found by tests/fuzz/fuzz_mmio (corpus mmio/regress-undefined-status-bits).
 	 */
-	if (v & ~VIRTIO_STATUS_DEFINED)
+	if (v & ~MMIO_STATUS_DEFINED)
 		STAT_INC(t->st.bad_writes);
-	v &= VIRTIO_STATUS_DEFINED;
+	v &= MMIO_STATUS_DEFINED;
 	/* The driver cannot set NEEDS_RESET, nor clear it or any other bit
 	 * (2.1.1: "MUST NOT clear a device status bit"); only reset does. */
-	if ((old & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) & ~v) {
+	if ((old & ~VIRTIO_CONFIG_S_NEEDS_RESET) & ~v) {
 		STAT_INC(t->st.bad_writes);
 		return;
 	}
-	v = (v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	v = (v & ~VIRTIO_CONFIG_S_NEEDS_RESET) | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
 	set = v & ~old;
-	if (set & VIRTIO_STATUS_FEATURES_OK) {
+	if (set & VIRTIO_CONFIG_S_FEATURES_OK) {
 		/* 3.1.1 step 5-6: the device clears FEATURES_OK it cannot accept;
 		 * the driver re-reads it and gives up. */
-		if (!(v & VIRTIO_STATUS_DRIVER) || !mmio_features_ok(t)) {
+		if (!(v & VIRTIO_CONFIG_S_DRIVER) || !mmio_features_ok(t)) {
 			STAT_INC(t->st.features_refused);
-			v &= ~VIRTIO_STATUS_FEATURES_OK;
-			set &= ~VIRTIO_STATUS_FEATURES_OK;
+			v &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+			set &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		}
 	}
-	if ((set & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK)) {
+	if ((set & VIRTIO_CONFIG_S_DRIVER_OK) && !(v & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		STAT_INC(t->st.bad_writes);
-		v &= ~VIRTIO_STATUS_DRIVER_OK;
-		set &= ~VIRTIO_STATUS_DRIVER_OK;
+		v &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+		set &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 	}
 	/* Release: queue set-up done before DRIVER_OK is seen by the IOThread. */
 	atomic_store_explicit(&t->status, v, memory_order_release);
-	if ((set & VIRTIO_STATUS_DRIVER_OK) && t->ops->activate)
+	if ((set & VIRTIO_CONFIG_S_DRIVER_OK) && t->ops->activate)
 		t->ops->activate(t->dev);
 }
 
@@ -214,7 +215,7 @@ static struct virtq *vq_writable(struct virtio_mmio *t)
 	struct virtq *q = cur_vq(t);
 	uint32_t s = atomic_load(&t->status);
 
-	if (!q || q->ready || !(s & VIRTIO_STATUS_FEATURES_OK) || (s & VIRTIO_STATUS_DRIVER_OK))
+	if (!q || q->ready || !(s & VIRTIO_CONFIG_S_FEATURES_OK) || (s & VIRTIO_CONFIG_S_DRIVER_OK))
 		return NULL;
 	return q;
 }
@@ -234,7 +235,7 @@ static void mmio_write_queue_ready(struct virtio_mmio *t, uint32_t v)
 	if (v == 0) {
 		/* Linux writes 0 when it tears queues down after a reset; a live
 		 * queue cannot be stopped without a reset (no RING_RESET). */
-		if (q->ready && (s & VIRTIO_STATUS_DRIVER_OK)) {
+		if (q->ready && (s & VIRTIO_CONFIG_S_DRIVER_OK)) {
 			STAT_INC(t->st.bad_writes);
 			return;
 		}
@@ -251,8 +252,8 @@ static void mmio_write_queue_ready(struct virtio_mmio *t, uint32_t v)
 		STAT_INC(t->st.bad_writes);
 		return;
 	}
-	if (virtq_start(q, virtio_mmio_has_feature(t, VIRTIO_F_RING_EVENT_IDX),
-			virtio_mmio_has_feature(t, VIRTIO_F_RING_INDIRECT_DESC)))
+	if (virtq_start(q, virtio_mmio_has_feature(t, VIRTIO_RING_F_EVENT_IDX),
+			virtio_mmio_has_feature(t, VIRTIO_RING_F_INDIRECT_DESC)))
 		virtio_mmio_needs_reset(t);
 }
 
@@ -264,7 +265,7 @@ static uint32_t mmio_read_reg(struct virtio_mmio *t, uint32_t off)
 	case VIRTIO_MMIO_MAGIC_VALUE:   return VIRTIO_MMIO_MAGIC;
 	case VIRTIO_MMIO_VERSION:       return VIRTIO_MMIO_VERSION_2;
 	case VIRTIO_MMIO_DEVICE_ID:     return t->device_id;
-	case VIRTIO_MMIO_VENDOR_ID:     return VIRTIO_MMIO_VENDOR;
+	case VIRTIO_MMIO_VENDOR_ID:     return POLLVM_VIRTIO_VENDOR_ID;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
 		return t->dev_feat_sel < 2 ? (uint32_t)(t->device_features >> (32 * t->dev_feat_sel)) : 0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
@@ -295,7 +296,8 @@ static void mmio_write_reg(struct virtio_mmio *t, uint32_t off, uint32_t v)
 	case VIRTIO_MMIO_DRIVER_FEATURES: {
 		uint32_t s = atomic_load(&t->status);
 		/* 3.1.1: features are written after DRIVER, before FEATURES_OK. */
-		if (!(s & VIRTIO_STATUS_DRIVER) || (s & VIRTIO_STATUS_FEATURES_OK) || t->drv_feat_sel > 1) {
+		if (!(s & VIRTIO_CONFIG_S_DRIVER) || (s & VIRTIO_CONFIG_S_FEATURES_OK) ||
+		    t->drv_feat_sel > 1) {
 			STAT_INC(t->st.bad_writes);
 			break;
 		}
@@ -319,17 +321,17 @@ static void mmio_write_reg(struct virtio_mmio *t, uint32_t off, uint32_t v)
 	case VIRTIO_MMIO_STATUS:        mmio_write_status(t, v); break;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
-	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
-	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
-	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: {
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH: {
 		q = vq_writable(t);
 		if (!q) {
 			STAT_INC(t->st.bad_writes);
 			break;
 		}
-		uint64_t *a = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW ? &q->desc_gpa :
-			      off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &q->avail_gpa : &q->used_gpa;
+		uint64_t *a = off < VIRTIO_MMIO_QUEUE_AVAIL_LOW ? &q->desc_gpa :
+			      off < VIRTIO_MMIO_QUEUE_USED_LOW ? &q->avail_gpa : &q->used_gpa;
 		if (off & 4)
 			set_hi(a, v);
 		else
@@ -379,6 +381,8 @@ static void mmio_bus_read(void *opaque, uint64_t off, void *data, unsigned len)
 		v = mmio_read_reg(t, (uint32_t)off);
 		pthread_mutex_unlock(&t->lock);
 	}
+	/* 4.2.2: registers are little-endian, as is the config space. */
+	v = htole32(v);
 	memcpy(data, &v, 4);
 }
 
@@ -405,6 +409,7 @@ static void mmio_bus_write(void *opaque, uint64_t off, const void *data, unsigne
 		return;
 	}
 	memcpy(&v, data, 4);
+	v = le32toh(v);
 	switch (off) {
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		/* Normally absorbed by the ioeventfd in KVM; this is the slow path. */

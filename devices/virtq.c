@@ -14,38 +14,26 @@
 #include <errno.h>
 #include <string.h>
 
-struct vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-_Static_assert(sizeof(struct vring_desc) == VIRTQ_DESC_SIZE, "2.7.5: descriptor is 16 bytes");
-
-/* avail ring as u16 words: flags, idx, ring[num], used_event (2.7.6). */
-#define AVAIL_FLAGS 0
-#define AVAIL_IDX   1
-#define AVAIL_RING  2
-/* used ring: flags, idx (u16), then {le32 id, le32 len}[num], avail_event (2.7.8). */
-#define USED_FLAGS  0
-#define USED_IDX    1
-#define USED_RING_OFF 4
-
-static inline uint16_t ld16(const uint16_t *p)
+static inline uint16_t ld16(const __virtio16 *p)
 {
 	return le16toh(__atomic_load_n(p, __ATOMIC_RELAXED));
 }
 
-static inline void st16(uint16_t *p, uint16_t v)
+static inline void st16(__virtio16 *p, uint16_t v)
 {
 	__atomic_store_n(p, htole16(v), __ATOMIC_RELAXED);
 }
 
-static inline uint16_t *used_avail_event(struct virtq *q)
+/* 2.7.10: used_event follows the avail ring's num entries ... */
+static inline __virtio16 *avail_used_event(const struct virtq *q)
 {
-	/* Byte offset 4 + 8 * num: right after the used entries. */
-	return (uint16_t *)((uint8_t *)q->used + USED_RING_OFF + 8u * q->num);
+	return &q->avail->ring[q->num];
+}
+
+/* ... and avail_event the used ring's. */
+static inline __virtio16 *used_avail_event(const struct virtq *q)
+{
+	return (__virtio16 *)&q->used->ring[q->num];
 }
 
 void virtq_init(struct virtq *q, const struct guest_mem *mem)
@@ -77,8 +65,9 @@ int virtq_start(struct virtq *q, bool event_idx, bool indirect)
 	/* 2.7: Queue Size is a power of 2, at most what we offered. */
 	if (num == 0 || num > VIRTQ_NUM_MAX || (num & (num - 1)))
 		goto refuse;
-	if ((q->desc_gpa & (VIRTQ_DESC_ALIGN - 1)) || (q->avail_gpa & (VIRTQ_AVAIL_ALIGN - 1)) ||
-	    (q->used_gpa & (VIRTQ_USED_ALIGN - 1)))
+	if ((q->desc_gpa & (VRING_DESC_ALIGN_SIZE - 1)) ||
+	    (q->avail_gpa & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
+	    (q->used_gpa & (VRING_USED_ALIGN_SIZE - 1)))
 		goto refuse;
 	q->desc = gmem_ptr(q->mem, q->desc_gpa, virtq_desc_bytes(num));
 	q->avail = gmem_ptr(q->mem, q->avail_gpa, virtq_avail_bytes(num));
@@ -97,7 +86,8 @@ int virtq_start(struct virtq *q, bool event_idx, bool indirect)
 
 refuse:
 	q->desc = NULL;
-	q->avail = q->used = NULL;
+	q->avail = NULL;
+	q->used = NULL;
 	virtq_break(q, &q->st.err_ring_addr);
 	return -EINVAL;
 }
@@ -109,7 +99,7 @@ refuse:
  */
 static int virtq_fetch_avail_idx(struct virtq *q)
 {
-	uint16_t idx = le16toh(__atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE));
+	uint16_t idx = le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
 
 	/* 2.7.13.3: the driver never has more than num entries outstanding. */
 	if ((uint16_t)(idx - q->last_avail_idx) > q->num)
@@ -126,7 +116,7 @@ bool virtq_has_avail(struct virtq *q)
 		return false;
 	if (q->shadow_avail_idx != q->last_avail_idx)
 		return true;
-	uint16_t idx = le16toh(__atomic_load_n(&q->avail[AVAIL_IDX], __ATOMIC_ACQUIRE));
+	uint16_t idx = le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
 	/* Not validated here: virtq_pop() does, and breaks the queue. */
 	return idx != q->last_avail_idx;
 }
@@ -151,7 +141,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 	}
 
 	/* The entry is ordered after avail.idx by the acquire above. */
-	uint16_t head = ld16(&q->avail[AVAIL_RING + (q->last_avail_idx & (q->num - 1))]);
+	uint16_t head = ld16(&q->avail->ring[q->last_avail_idx & (q->num - 1)]);
 	q->last_avail_idx++;
 	if (head >= q->num)
 		return virtq_break(q, &q->st.err_head);
@@ -173,24 +163,24 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 		if (++steps > limit)
 			return virtq_break(q, &q->st.err_chain_len);
 		/* One copy of the descriptor: every check below uses it, not guest memory. */
-		memcpy(&d, table + (size_t)i * VIRTQ_DESC_SIZE, sizeof(d));
+		memcpy(&d, table + (size_t)i * sizeof(d), sizeof(d));
 		uint64_t addr = le64toh(d.addr);
 		uint32_t len = le32toh(d.len);
 		uint16_t flags = le16toh(d.flags), next = le16toh(d.next);
 
-		if (flags & VIRTQ_DESC_F_INDIRECT) {
+		if (flags & VRING_DESC_F_INDIRECT) {
 			/* 2.7.5.3.1: only with the feature, never inside a table,
 			 * never together with NEXT; the table is whole descriptors. */
 			if (in_indirect)
 				return virtq_break(q, &q->st.err_indirect_nested);
-			if (!q->indirect || (flags & VIRTQ_DESC_F_NEXT) || len == 0 ||
-			    len % VIRTQ_DESC_SIZE || len / VIRTQ_DESC_SIZE > VIRTQ_SEG_MAX)
+			if (!q->indirect || (flags & VRING_DESC_F_NEXT) || len == 0 ||
+			    len % sizeof(d) || len / sizeof(d) > VIRTQ_SEG_MAX)
 				return virtq_break(q, &q->st.err_indirect);
 			const uint8_t *t = gmem_ptr(q->mem, addr, len);
 			if (!t)
 				return virtq_break(q, &q->st.err_indirect);
 			table = t;
-			tnum = len / VIRTQ_DESC_SIZE;
+			tnum = len / sizeof(d);
 			limit = tnum;
 			steps = 0;
 			i = 0;
@@ -211,8 +201,8 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 				q->st.err_buf_addr++;
 			}
 		}
-		e->last_writable = flags & VIRTQ_DESC_F_WRITE;
-		if (flags & VIRTQ_DESC_F_WRITE) {
+		e->last_writable = flags & VRING_DESC_F_WRITE;
+		if (flags & VRING_DESC_F_WRITE) {
 			seen_write = true;
 			e->nr_in++;
 			e->in_bytes += len;
@@ -228,7 +218,7 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 			e->out_bytes += len;
 		}
 
-		if (!(flags & VIRTQ_DESC_F_NEXT))
+		if (!(flags & VRING_DESC_F_NEXT))
 			break;
 		if (next >= tnum)
 			return virtq_break(q, &q->st.err_next);
@@ -240,28 +230,21 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
-	uint8_t *ent;
-	uint32_t v[2] = { htole32(head), htole32(written) };
+	struct vring_used_elem *ent;
 
 	if (!q->ready)
 		return;
-	ent = (uint8_t *)q->used + USED_RING_OFF + 8u * (q->used_idx & (q->num - 1));
-	__atomic_store_n((uint32_t *)ent, v[0], __ATOMIC_RELAXED);
-	__atomic_store_n((uint32_t *)(ent + 4), v[1], __ATOMIC_RELAXED);
+	ent = &q->used->ring[q->used_idx & (q->num - 1)];
+	__atomic_store_n(&ent->id, htole32(head), __ATOMIC_RELAXED);
+	__atomic_store_n(&ent->len, htole32(written), __ATOMIC_RELAXED);
 	q->used_idx++;
 	/*
 	 * Release: the entry is visible before used.idx moves.  Pairs with
 	 * virtio_rmb() in virtqueue_get_buf_ctx_split() after more_used_split()
 	 * read used->idx.
 	 */
-	__atomic_store_n(&q->used[USED_IDX], htole16(q->used_idx), __ATOMIC_RELEASE);
+	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
 	q->st.pushed++;
-}
-
-/* 2.7.10: vring_need_event() as the spec and Linux define it. */
-static inline bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
 bool virtq_should_notify(struct virtq *q)
@@ -281,7 +264,7 @@ bool virtq_should_notify(struct virtq *q)
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!q->event_idx) {
-		notify = !(ld16(&q->avail[AVAIL_FLAGS]) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		notify = !(ld16(&q->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 	} else {
 		/* new_idx - old is the batch: below 65536 by the caller's
 		 * contract (virtq.h, signalled_used), so it cannot wrap. */
@@ -290,7 +273,8 @@ bool virtq_should_notify(struct virtq *q)
 
 		q->signalled_used = new_idx;
 		q->signalled_used_valid = true;
-		notify = !valid || need_event(ld16(&q->avail[AVAIL_RING + q->num]), new_idx, old);
+		/* 2.7.10's test, <linux/virtio_ring.h>'s vring_need_event(). */
+		notify = !valid || vring_need_event(ld16(avail_used_event(q)), new_idx, old);
 	}
 	if (!notify)
 		q->st.notify_suppressed++;
@@ -315,7 +299,7 @@ bool virtq_set_notification(struct virtq *q, bool enable)
 		 */
 		st16(used_avail_event(q), enable ? q->last_avail_idx : (uint16_t)(q->last_avail_idx - 1));
 	} else {
-		st16(&q->used[USED_FLAGS], enable ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+		st16(&q->used->flags, enable ? 0 : VRING_USED_F_NO_NOTIFY);
 	}
 	if (!enable)
 		return false;
@@ -340,10 +324,10 @@ void virtq_snapshot(const struct virtq *q, struct virtq_ring_state *s)
 	s->notify_enabled = q->notify_enabled;
 	if (!q->ready)
 		return;
-	s->avail_flags = ld16(&q->avail[AVAIL_FLAGS]);
-	s->avail_idx = ld16(&q->avail[AVAIL_IDX]);
-	s->used_event = ld16(&q->avail[AVAIL_RING + q->num]);
-	s->used_flags = ld16(&q->used[USED_FLAGS]);
-	s->used_idx_ring = ld16(&q->used[USED_IDX]);
-	s->avail_event = ld16((const uint16_t *)((const uint8_t *)q->used + USED_RING_OFF + 8u * q->num));
+	s->avail_flags = ld16(&q->avail->flags);
+	s->avail_idx = ld16(&q->avail->idx);
+	s->used_event = ld16(avail_used_event(q));
+	s->used_flags = ld16(&q->used->flags);
+	s->used_idx_ring = ld16(&q->used->idx);
+	s->avail_event = ld16(used_avail_event(q));
 }

@@ -26,22 +26,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <linux/virtio_ring.h>
 
 #include "../vmm/counters.h"
 #include "../vmm/guest_mem.h"
 
-/* Descriptor flags (2.7.5). */
-#define VIRTQ_DESC_F_NEXT      1
-#define VIRTQ_DESC_F_WRITE     2
-#define VIRTQ_DESC_F_INDIRECT  4
-/* used.flags (2.7.8): the device does not want kicks. */
-#define VIRTQ_USED_F_NO_NOTIFY 1
-/* avail.flags (2.7.6): the driver does not want interrupts. */
-#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
-
-/* Feature bits the queue itself implements (6, "Reserved Feature Bits"). */
-#define VIRTIO_F_RING_INDIRECT_DESC 28
-#define VIRTIO_F_RING_EVENT_IDX     29
+/*
+ * The spec's ring layout, flags (VRING_DESC_F_*, VRING_USED_F_NO_NOTIFY,
+ * VRING_AVAIL_F_NO_INTERRUPT), alignments (VRING_*_ALIGN_SIZE) and the
+ * ring's own feature bits (VIRTIO_RING_F_INDIRECT_DESC, _EVENT_IDX) are
+ * <linux/virtio_ring.h>'s.  Its structs hold little-endian values
+ * (VERSION_1): every access converts.
+ */
 
 /*
  * The largest queue pollvm offers (QueueNumMax).  256 entries cover a
@@ -53,12 +49,6 @@
 #define VIRTQ_NUM_MAX 256
 /* Segments one chain may carry (direct plus indirect), see virtq_pop(). */
 #define VIRTQ_SEG_MAX VIRTQ_NUM_MAX
-
-/* Ring layout sizes and alignments (2.7, table "Virtqueue Part Alignment"). */
-#define VIRTQ_DESC_SIZE   16
-#define VIRTQ_DESC_ALIGN  16
-#define VIRTQ_AVAIL_ALIGN 2
-#define VIRTQ_USED_ALIGN  4
 
 /* elem->err: per-buffer problems (the request fails, the queue lives). */
 #define VIRTQ_EBUF_ADDR   1u  /* a buffer is not wholly inside guest RAM */
@@ -98,13 +88,11 @@ struct virtq_stats {
 	COUNTER_FIELDS(VIRTQ_STATS)
 };
 
-struct vring_desc;
-
 struct virtq {
 	const struct guest_mem *mem;
 	uint16_t num;                /* Queue Size chosen by the driver */
-	bool event_idx;              /* VIRTIO_F_RING_EVENT_IDX negotiated */
-	bool indirect;               /* VIRTIO_F_RING_INDIRECT_DESC negotiated */
+	bool event_idx;              /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect;               /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
 	bool ready;                  /* started: rings mapped */
 	bool broken;                 /* structure error seen: no more pops */
 	bool notify_enabled;         /* what we last told the driver */
@@ -112,8 +100,8 @@ struct virtq {
 
 	/* Host views of the rings, valid while ready. */
 	struct vring_desc *desc;
-	uint16_t *avail;             /* flags, idx, ring[num], used_event */
-	uint16_t *used;              /* flags, idx, {u32 id, u32 len}[num], avail_event */
+	struct vring_avail *avail;   /* flags, idx, ring[num], then used_event */
+	struct vring_used *used;     /* flags, idx, ring[num], then avail_event */
 
 	uint16_t last_avail_idx;     /* next avail entry to consume */
 	uint16_t shadow_avail_idx;   /* avail.idx as last read */
@@ -168,7 +156,7 @@ bool virtq_should_notify(struct virtq *q);
 
 /*
  * Ask the driver to kick (enable) or not to (disable) when it adds
- * buffers: VIRTQ_USED_F_NO_NOTIFY, or avail_event with EVENT_IDX.  When
+ * buffers: VRING_USED_F_NO_NOTIFY, or avail_event with EVENT_IDX.  When
  * enabling, returns true if buffers arrived meanwhile (the caller must
  * drain again, or a buffer published while kicks were off is stranded);
  * false otherwise.
@@ -190,9 +178,22 @@ struct virtq_ring_state {
 };
 void virtq_snapshot(const struct virtq *q, struct virtq_ring_state *s);
 
-/* Bytes needed for each ring of a queue of num entries (2.7). */
-static inline uint64_t virtq_desc_bytes(unsigned num)  { return (uint64_t)VIRTQ_DESC_SIZE * num; }
-static inline uint64_t virtq_avail_bytes(unsigned num) { return 6 + 2ull * num; }
-static inline uint64_t virtq_used_bytes(unsigned num)  { return 6 + 8ull * num; }
+/* Bytes needed for each ring of a queue of num entries (2.7), the
+ * avail ring's used_event and the used ring's avail_event included. */
+static inline uint64_t virtq_desc_bytes(unsigned num)
+{
+	return (uint64_t)sizeof(struct vring_desc) * num;
+}
+
+static inline uint64_t virtq_avail_bytes(unsigned num)
+{
+	return sizeof(struct vring_avail) + sizeof(__virtio16) * (num + 1ull);
+}
+
+static inline uint64_t virtq_used_bytes(unsigned num)
+{
+	return sizeof(struct vring_used) + sizeof(struct vring_used_elem) * (uint64_t)num +
+	       sizeof(__virtio16);
+}
 
 #endif

@@ -12,6 +12,8 @@
 
 #include "arch.h"
 
+/* Our own copy of the spec's constants, on purpose: it cross-checks the device's uapi ones. */
+
 /* Register offsets (4.2.2, "MMIO Device Register Layout"). */
 #define VIRTIO_MMIO_MAGIC_VALUE         0x000
 #define VIRTIO_MMIO_VERSION             0x004

@@ -368,9 +368,9 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o)
 		q->kick_fd = x->kick_fds[i];
 		q->qd = o->qd / o->queues + (i < o->qd % o->queues);
 		for (unsigned s = 0; s < q->qd; s++) {
-			q->slot[s].hdr = drv_alloc(d0, 16, 16);
+			q->slot[s].hdr = drv_alloc(d0, DRV_BLK_HDR_BYTES, 16);
 			q->slot[s].st = drv_alloc(d0, 1, 1);
-			q->slot[s].tab = drv_alloc(d0, 48, 16);
+			q->slot[s].tab = drv_alloc(d0, DRV_TABLE_BYTES(3), VRING_DESC_ALIGN_SIZE);
 		}
 		for (unsigned s = 0; s < q->qd; s++)
 			q->slot[s].buf = drv_alloc(d0, o->bs, 4096);
@@ -380,9 +380,9 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o)
 	struct drv *qs[BENCH_MAX_QUEUES];
 	for (unsigned i = 0; i < o->queues; i++)
 		qs[i] = &x->q[i].d;
-	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
+	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 			(1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_MQ) |
-			(o->event_idx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0);
+			(o->event_idx ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0);
 	drv_bring_up_queues(qs, o->queues, &x->b.t, feat);
 	if (!virtio_mmio_live(&x->b.t)) {
 		fprintf(stderr, "bench-device: the device did not take DRIVER_OK\n");
@@ -433,11 +433,11 @@ static void dev_irq_want(struct dqueue *q, bool want, bool event_idx, uint16_t a
 	struct drv *d = &q->d;
 
 	if (event_idx)
-		__atomic_store_n(drv_avail16(d, 2 + d->num),
-				 (uint16_t)(want ? d->last_used + after : d->last_used + 0x8000),
+		__atomic_store_n(drv_used_event_p(d),
+				 htole16((uint16_t)(want ? d->last_used + after : d->last_used + 0x8000)),
 				 __ATOMIC_RELAXED);
 	else
-		__atomic_store_n(drv_avail16(d, 0), want ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT,
+		__atomic_store_n(&drv_avail(d)->flags, htole16(want ? 0 : VRING_AVAIL_F_NO_INTERRUPT),
 				 __ATOMIC_RELAXED);
 }
 

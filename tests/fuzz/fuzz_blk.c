@@ -88,32 +88,28 @@ NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
 
 	O.wbytes[head] = 0;
 	while (steps++ <= tnum) {
-		uint64_t addr, off;
-		uint32_t len;
-		uint16_t flags, next;
-		memcpy(&addr, table + 16 * i, 8);
-		memcpy(&len, table + 16 * i + 8, 4);
-		memcpy(&flags, table + 16 * i + 12, 2);
-		memcpy(&next, table + 16 * i + 14, 2);
-		addr = le64toh(addr);
-		len = le32toh(len);
-		flags = le16toh(flags);
-		next = le16toh(next);
-		if (flags & VIRTQ_DESC_F_INDIRECT) {
-			if (in_ind || !indirect || !len || len % 16 || !ram_range(addr, len, &off))
+		struct vring_desc d;
+		uint64_t off;
+
+		memcpy(&d, table + sizeof(d) * i, sizeof(d));
+		uint64_t addr = le64toh(d.addr);
+		uint32_t len = le32toh(d.len);
+		uint16_t flags = le16toh(d.flags), next = le16toh(d.next);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			if (in_ind || !indirect || !len || len % sizeof(d) || !ram_range(addr, len, &off))
 				return;
 			if (O.ntables < sizeof(O.tables) / sizeof(O.tables[0]))
 				O.tables[O.ntables++] = (struct range){ off, len };
 			else
 				O.self_modifying = true;   /* cannot track: be conservative */
 			table = ram + off;
-			tnum = len / 16;
+			tnum = len / sizeof(d);
 			steps = 0;
 			i = 0;
 			in_ind = true;
 			continue;
 		}
-		if (flags & VIRTQ_DESC_F_WRITE) {
+		if (flags & VRING_DESC_F_WRITE) {
 			O.wbytes[head] += len;
 			if (ram_range(addr, len, &off) && len) {
 				if (O.nwr < sizeof(O.wr) / sizeof(O.wr[0]))
@@ -122,7 +118,7 @@ NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
 					O.self_modifying = true;
 			}
 		}
-		if (!(flags & VIRTQ_DESC_F_NEXT) || next >= tnum)
+		if (!(flags & VRING_DESC_F_NEXT) || next >= tnum)
 			return;
 		i = next;
 	}
@@ -130,16 +126,16 @@ NO_COV static void oracle_chain(unsigned num, bool indirect, uint16_t head)
 
 NO_COV static void oracle(unsigned num, bool indirect)
 {
-	const uint16_t *avail = (const uint16_t *)(ram + FUZZ_AVAIL_OFF);
-	uint16_t idx = le16toh(avail[1]);
+	const struct vring_avail *avail = (const void *)(ram + FUZZ_AVAIL_OFF);
+	uint16_t idx = le16toh(avail->idx);
 
 	memset(&O, 0, sizeof(O));
 	memset(allowed, 0, FUZZ_RAM_SIZE);
 	/* The device breaks the ring instead of reading more than num entries. */
 	O.nr_published = idx <= num ? idx : 0;
-	O.tables[O.ntables++] = (struct range){ FUZZ_DESC_OFF, 16ull * num };
+	O.tables[O.ntables++] = (struct range){ FUZZ_DESC_OFF, virtq_desc_bytes(num) };
 	for (unsigned k = 0; k < O.nr_published; k++) {
-		uint16_t head = le16toh(avail[2 + k]);
+		uint16_t head = le16toh(avail->ring[k]);
 		if (head >= num)
 			break;   /* the ring breaks here: nothing after it is read */
 		O.published[head] = true;
@@ -242,16 +238,12 @@ NO_COV static void check(unsigned num)
 			abort();   /* the device wrote outside the request's buffers */
 	if (O.used_clobbered)
 		return;
-	const uint16_t *used = (const uint16_t *)(ram + FUZZ_USED_OFF);
-	uint16_t uidx = le16toh(used[1]);
+	const struct vring_used *used = (const void *)(ram + FUZZ_USED_OFF);
+	uint16_t uidx = le16toh(used->idx);
 	if (uidx > O.nr_published)
 		abort();   /* more completions than requests */
 	for (unsigned k = 0; k < uidx; k++) {
-		uint32_t id, len;
-		memcpy(&id, ram + FUZZ_USED_OFF + 4 + 8 * (k % num), 4);
-		memcpy(&len, ram + FUZZ_USED_OFF + 8 + 8 * (k % num), 4);
-		id = le32toh(id);
-		len = le32toh(len);
+		uint32_t id = le32toh(used->ring[k % num].id), len = le32toh(used->ring[k % num].len);
 		if (id >= num || !O.published[id])
 			abort();   /* returned a chain nobody published */
 		if (len > O.wbytes[id] || len == 0)
@@ -295,12 +287,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |
 			(1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (1ULL << VIRTIO_BLK_F_FLUSH) |
-			(evidx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0) |
-			(indirect ? 1ULL << VIRTIO_F_RING_INDIRECT_DESC : 0);
+			(evidx ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0) |
+			(indirect ? 1ULL << VIRTIO_RING_F_INDIRECT_DESC : 0);
 	if (fx.b.p.ro)
 		feat &= ~((1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
 	fuzz_fx_reset_up(&fx, num, feat);
-	if (!(fx.b.t.status & VIRTIO_STATUS_DRIVER_OK))
+	if (!(fx.b.t.status & VIRTIO_CONFIG_S_DRIVER_OK))
 		abort();
 
 	/* DRIVER_OK kicked the queue: the loop drains it. */

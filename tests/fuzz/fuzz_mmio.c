@@ -120,19 +120,19 @@ static void check_reset_state(void)
 static void check_invariants(void)
 {
 	uint32_t s = rd(VIRTIO_MMIO_STATUS);
-	const uint32_t defined = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				 VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK |
-				 VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED;
+	const uint32_t defined = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				 VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FEATURES_OK |
+				 VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED;
 
 	if (s & ~defined)
 		abort();
-	if ((s & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) & ~driver_bits)
+	if ((s & ~VIRTIO_CONFIG_S_NEEDS_RESET) & ~driver_bits)
 		abort();   /* a bit the driver never set */
-	if ((s & VIRTIO_STATUS_DRIVER_OK) && !(s & VIRTIO_STATUS_FEATURES_OK))
+	if ((s & VIRTIO_CONFIG_S_DRIVER_OK) && !(s & VIRTIO_CONFIG_S_FEATURES_OK))
 		abort();
-	if (s & VIRTIO_STATUS_FEATURES_OK) {
+	if (s & VIRTIO_CONFIG_S_FEATURES_OK) {
 		uint64_t f = fx.b.t.driver_features;
-		if (!(s & VIRTIO_STATUS_DRIVER) || (f & ~fx.b.t.device_features) ||
+		if (!(s & VIRTIO_CONFIG_S_DRIVER) || (f & ~fx.b.t.device_features) ||
 		    !(f & (1ULL << VIRTIO_F_VERSION_1)))
 			abort();
 	}
@@ -157,9 +157,9 @@ static const uint16_t regs[] = {
 	VIRTIO_MMIO_STATUS, VIRTIO_MMIO_QUEUE_SEL, VIRTIO_MMIO_QUEUE_NUM, VIRTIO_MMIO_QUEUE_READY,
 	VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_DRIVER_FEATURES,
 	VIRTIO_MMIO_DRIVER_FEATURES_SEL, VIRTIO_MMIO_DEVICE_FEATURES_SEL,
-	VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, VIRTIO_MMIO_QUEUE_DRIVER_LOW,
-	VIRTIO_MMIO_QUEUE_DRIVER_HIGH, VIRTIO_MMIO_QUEUE_DEVICE_LOW, VIRTIO_MMIO_QUEUE_DEVICE_HIGH,
-	VIRTIO_MMIO_QUEUE_RESET, VIRTIO_MMIO_SHM_SEL, VIRTIO_MMIO_CONFIG + 32,
+	VIRTIO_MMIO_QUEUE_DESC_LOW, VIRTIO_MMIO_QUEUE_DESC_HIGH, VIRTIO_MMIO_QUEUE_AVAIL_LOW,
+	VIRTIO_MMIO_QUEUE_AVAIL_HIGH, VIRTIO_MMIO_QUEUE_USED_LOW, VIRTIO_MMIO_QUEUE_USED_HIGH,
+	VIRTIO_MMIO_QUEUE_RESET, VIRTIO_MMIO_SHM_SEL, DRV_BLK_CFG(wce),
 	VIRTIO_MMIO_CONFIG, VIRTIO_MMIO_CONFIG_GENERATION, VIRTIO_MMIO_MAGIC_VALUE,
 	VIRTIO_MMIO_DEVICE_FEATURES, VIRTIO_MMIO_INTERRUPT_STATUS, 0xfff, 0x1000,
 };
@@ -175,16 +175,19 @@ static void setup_step(unsigned k, uint32_t v)
 
 	switch (k % 8) {
 	case 0: wr(VIRTIO_MMIO_STATUS, 0); break;
-	case 1: wr(VIRTIO_MMIO_STATUS, 1); wr(VIRTIO_MMIO_STATUS, 3); break;
+	case 1:
+		wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+		wr(VIRTIO_MMIO_STATUS, DRV_STATUS_AD);
+		break;
 	case 2: drv_mmio_set_features(&fx.b.t, feat); break;
-	case 3: wr(VIRTIO_MMIO_STATUS, 0xb); break;
+	case 3: wr(VIRTIO_MMIO_STATUS, DRV_STATUS_ADF); break;
 	case 4: {
 		const struct drv rings = { .num = (uint16_t)(2u << ((v >> 8) & 7)), .desc = base,
 					   .avail = base + 0x1000, .used = base + 0x2000 };
 		drv_mmio_setup_queue(&fx.b.t, q, &rings);
 		break;
 	}
-	case 5: wr(VIRTIO_MMIO_STATUS, 0xf); break;
+	case 5: wr(VIRTIO_MMIO_STATUS, DRV_STATUS_ALL); break;
 	case 6: wr(VIRTIO_MMIO_QUEUE_NOTIFY, q); break;
 	case 7: wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS)); break;
 	}
@@ -273,7 +276,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Reset really zeroes; otherwise queue state is frozen under DRIVER_OK. */
 		if ((op & 7) != 3 && (op & 7) != 4 && reg == VIRTIO_MMIO_STATUS && val == 0)
 			check_reset_state();
-		else if ((s0 & VIRTIO_STATUS_DRIVER_OK) && (atomic_load(&fx.b.t.status) & VIRTIO_STATUS_DRIVER_OK))
+		else if ((s0 & VIRTIO_CONFIG_S_DRIVER_OK) &&
+			 (atomic_load(&fx.b.t.status) & VIRTIO_CONFIG_S_DRIVER_OK))
 			for (unsigned i = 0; i < fx.b.nr_queues; i++) {
 				const struct virtq *a = &before[i], *b = &fx.b.vqs[i];
 				if (a->num != b->num || a->desc_gpa != b->desc_gpa ||

@@ -125,7 +125,7 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 
 	/* Scripted: the driver's ring writes are made here too, so compare
 	 * against a snapshot taken after each of them. */
-	uint16_t *avail = (uint16_t *)(ram + FUZZ_AVAIL_OFF);
+	struct vring_avail *avail = (void *)(ram + FUZZ_AVAIL_OFF);
 	for (size_t i = 0; i < nops; i++) {
 		uint8_t op = ops[i], arg = op >> 3;
 		switch (op & 7) {
@@ -150,18 +150,18 @@ static void fuzz_virtq(unsigned num, bool event_idx, bool indirect, const uint8_
 			virtq_set_notification(&q, arg & 1);
 			break;
 		case 4: /* driver publishes arg more entries (may overrun: a structure error) */
-			avail[1] = htole16((uint16_t)(le16toh(avail[1]) + (arg & 1 ? arg * 9u : arg)));
+			avail->idx = htole16((uint16_t)(le16toh(avail->idx) + (arg & 1 ? arg * 9u : arg)));
 			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 5: /* driver rewrites an avail entry, or used_event */
-			avail[2 + (arg % (num + 1))] = htole16((uint16_t)(arg * 0x1111u));
+			avail->ring[arg % (num + 1)] = htole16((uint16_t)(arg * 0x1111u));
 			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 6: /* driver toggles NO_INTERRUPT / moves avail.idx backwards */
 			if (arg & 1)
-				avail[0] ^= htole16(VIRTQ_AVAIL_F_NO_INTERRUPT);
+				avail->flags ^= htole16(VRING_AVAIL_F_NO_INTERRUPT);
 			else
-				avail[1] = htole16((uint16_t)(le16toh(avail[1]) - arg));
+				avail->idx = htole16((uint16_t)(le16toh(avail->idx) - arg));
 			memcpy(before, ram, FUZZ_RAM_SIZE);
 			break;
 		case 7: /* device reset and a fresh start on the same memory */
@@ -245,9 +245,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_DISCARD) |
 				(1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (1ULL << VIRTIO_BLK_F_FLUSH);
 		if (mode & 2)
-			feat |= 1ULL << VIRTIO_F_RING_EVENT_IDX;
+			feat |= 1ULL << VIRTIO_RING_F_EVENT_IDX;
 		if (mode & 4)
-			feat |= 1ULL << VIRTIO_F_RING_INDIRECT_DESC;
+			feat |= 1ULL << VIRTIO_RING_F_INDIRECT_DESC;
 		fx.b.p.ro = mode & 8;
 		fail_completions = mode & 0x40;
 		fuzz_blk(num, feat);

@@ -4,18 +4,24 @@
  * fuzzers and build/bench-device: it lays out the three rings, writes
  * descriptors (well-formed or not) and virtio-blk requests, publishes
  * heads, decides on kicks, reads the used ring, and sets the device up
- * through its virtio-mmio registers, the way a guest would.
+ * through its virtio-mmio registers, the way a guest would.  The layout,
+ * flags and register names are the uapi headers' (<linux/virtio_ring.h>,
+ * <linux/virtio_blk.h>, <linux/virtio_mmio.h>), as the device's are; the
+ * values written are little-endian, as a VERSION_1 driver writes them.
  */
 #ifndef POLLVM_TESTS_VQ_DRIVER_H
 #define POLLVM_TESTS_VQ_DRIVER_H
 
+#include <endian.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../vmm/guest_mem.h"
+#include "../../devices/blk_proto.h"
 #include "../../devices/virtio_mmio.h"
 
 /* Guest RAM starts above 0 so that "below RAM" is testable too. */
@@ -63,9 +69,9 @@ static inline void drv_init_at(struct drv *d, uint64_t gpa, uint16_t num, uint64
 		abort();
 	d->num = num;
 	d->brk = gpa;
-	d->desc = drv_alloc(d, 16ull * num, 16);
-	d->avail = drv_alloc(d, 6 + 2ull * num, 2);
-	d->used = drv_alloc(d, 6 + 8ull * num, 4);
+	d->desc = drv_alloc(d, virtq_desc_bytes(num), VRING_DESC_ALIGN_SIZE);
+	d->avail = drv_alloc(d, virtq_avail_bytes(num), VRING_AVAIL_ALIGN_SIZE);
+	d->used = drv_alloc(d, virtq_used_bytes(num), VRING_USED_ALIGN_SIZE);
 	d->brk = gpa + 0x10000;
 }
 
@@ -85,15 +91,20 @@ static inline void drv_free(struct drv *d)
 	d->ram = NULL;
 }
 
-/* Write descriptor i of the table at GPA table (the ring's, or an indirect one). */
+/* Bytes of an indirect table of n descriptors. */
+#define DRV_TABLE_BYTES(n) ((n) * (uint32_t)sizeof(struct vring_desc))
+
+/*
+ * Write descriptor i of the table at GPA table (the ring's, or an indirect
+ * one, which a test may misalign: copied whole, never dereferenced there).
+ */
 static inline void drv_idesc(struct drv *d, uint64_t table, uint16_t i, uint64_t addr,
 			     uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *p = drv_hva(d, table + 16ull * i);
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
+	struct vring_desc v = { .addr = htole64(addr), .len = htole32(len),
+				.flags = htole16(flags), .next = htole16(next) };
+
+	memcpy(drv_hva(d, table + sizeof(v) * (uint64_t)i), &v, sizeof(v));
 }
 
 static inline void drv_desc(struct drv *d, uint16_t i, uint64_t addr, uint32_t len,
@@ -102,44 +113,53 @@ static inline void drv_desc(struct drv *d, uint16_t i, uint64_t addr, uint32_t l
 	drv_idesc(d, d->desc, i, addr, len, flags, next);
 }
 
-static inline uint16_t *drv_avail16(struct drv *d, unsigned word)
+static inline struct vring_avail *drv_avail(struct drv *d) { return drv_hva(d, d->avail); }
+static inline struct vring_used *drv_used(struct drv *d) { return drv_hva(d, d->used); }
+
+/* 2.7.10: used_event after the avail ring's num entries, avail_event after the used ring's. */
+static inline __virtio16 *drv_used_event_p(struct drv *d) { return &drv_avail(d)->ring[d->num]; }
+static inline __virtio16 *drv_avail_event_p(struct drv *d)
 {
-	return (uint16_t *)drv_hva(d, d->avail + 2ull * word);
+	return (__virtio16 *)&drv_used(d)->ring[d->num];
 }
 
 static inline void drv_set_avail_idx(struct drv *d, uint16_t idx)
 {
 	d->avail_idx = idx;
-	__atomic_store_n(drv_avail16(d, 1), idx, __ATOMIC_RELEASE);
+	__atomic_store_n(&drv_avail(d)->idx, htole16(idx), __ATOMIC_RELEASE);
 }
 
 static inline void drv_publish(struct drv *d, uint16_t head)
 {
-	*drv_avail16(d, 2 + (d->avail_idx & (d->num - 1))) = head;
+	drv_avail(d)->ring[d->avail_idx & (d->num - 1)] = htole16(head);
 	drv_set_avail_idx(d, (uint16_t)(d->avail_idx + 1));
 }
 
-static inline void drv_set_avail_flags(struct drv *d, uint16_t f) { *drv_avail16(d, 0) = f; }
-static inline void drv_set_used_event(struct drv *d, uint16_t v) { *drv_avail16(d, 2 + d->num) = v; }
+static inline void drv_set_avail_flags(struct drv *d, uint16_t f)
+{
+	drv_avail(d)->flags = htole16(f);
+}
 
-static inline uint16_t drv_used_flags(struct drv *d) { return *(uint16_t *)drv_hva(d, d->used); }
+static inline void drv_set_used_event(struct drv *d, uint16_t v)
+{
+	*drv_used_event_p(d) = htole16(v);
+}
+
+static inline uint16_t drv_used_flags(struct drv *d) { return le16toh(drv_used(d)->flags); }
 static inline uint16_t drv_used_idx(struct drv *d)
 {
-	return __atomic_load_n((uint16_t *)drv_hva(d, d->used + 2), __ATOMIC_ACQUIRE);
+	return le16toh(__atomic_load_n(&drv_used(d)->idx, __ATOMIC_ACQUIRE));
 }
-static inline uint16_t drv_avail_event(struct drv *d)
-{
-	return *(uint16_t *)drv_hva(d, d->used + 4 + 8ull * d->num);
-}
+static inline uint16_t drv_avail_event(struct drv *d) { return le16toh(*drv_avail_event_p(d)); }
 
 /* Next used entry, if any: 1 and id/len, else 0. */
 static inline int drv_get_used(struct drv *d, uint32_t *id, uint32_t *len)
 {
 	if (drv_used_idx(d) == d->last_used)
 		return 0;
-	uint8_t *e = drv_hva(d, d->used + 4 + 8ull * (d->last_used & (d->num - 1)));
-	memcpy(id, e, 4);
-	memcpy(len, e + 4, 4);
+	const struct vring_used_elem *e = &drv_used(d)->ring[d->last_used & (d->num - 1)];
+	*id = le32toh(e->id);
+	*len = le32toh(e->len);
 	d->last_used++;
 	return 1;
 }
@@ -157,12 +177,11 @@ static inline bool drv_kick_needed(struct drv *d, uint16_t old_idx, bool event_i
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (event_idx) {
-		uint16_t ev = __atomic_load_n((uint16_t *)drv_hva(d, d->used + 4 + 8ull * d->num),
-					      __ATOMIC_RELAXED);
-		return (uint16_t)(d->avail_idx - ev - 1) < (uint16_t)(d->avail_idx - old_idx);
+		uint16_t ev = le16toh(__atomic_load_n(drv_avail_event_p(d), __ATOMIC_RELAXED));
+		return vring_need_event(ev, d->avail_idx, old_idx);
 	}
-	return !(__atomic_load_n((uint16_t *)drv_hva(d, d->used), __ATOMIC_RELAXED) &
-		 VIRTQ_USED_F_NO_NOTIFY);
+	return !(le16toh(__atomic_load_n(&drv_used(d)->flags, __ATOMIC_RELAXED)) &
+		 VRING_USED_F_NO_NOTIFY);
 }
 
 /* ---- virtio-blk requests (5.2.6) ---------------------------------------- */
@@ -170,25 +189,30 @@ static inline bool drv_kick_needed(struct drv *d, uint16_t old_idx, bool event_i
 /* No device writes this status: a request it never completed keeps it. */
 #define DRV_BLK_S_UNSET 0xee
 
-/* The 16-byte request header at hdr: type, reserved 0, sector. */
+/* The bus offset of a field of the config space (5.2.4). */
+#define DRV_BLK_CFG(field) (VIRTIO_MMIO_CONFIG + offsetof(struct virtio_blk_config, field))
+
+/* Bytes of the request header and of one DISCARD / WRITE_ZEROES segment. */
+#define DRV_BLK_HDR_BYTES ((uint32_t)sizeof(struct virtio_blk_outhdr))
+#define DRV_BLK_DWZ_BYTES ((uint32_t)sizeof(struct virtio_blk_discard_write_zeroes))
+
+/* The request header at hdr: type, reserved 0, sector. */
 static inline void drv_blk_put_hdr(struct drv *d, uint64_t hdr, uint32_t type, uint64_t sector)
 {
-	uint8_t *h = drv_hva(d, hdr);
+	struct virtio_blk_outhdr h = { .type = htole32(type), .sector = htole64(sector) };
 
-	memset(h, 0, 16);
-	memcpy(h, &type, 4);
-	memcpy(h + 8, &sector, 8);
+	memcpy(drv_hva(d, hdr), &h, sizeof(h));
 }
 
 /* One DISCARD / WRITE_ZEROES segment (5.2.6: sector, num_sectors, flags) at gpa. */
 static inline void drv_blk_put_dwz(struct drv *d, uint64_t gpa, uint64_t sector, uint32_t n,
 				   uint32_t flags)
 {
-	uint8_t *p = drv_hva(d, gpa);
+	struct virtio_blk_discard_write_zeroes s = {
+		.sector = htole64(sector), .num_sectors = htole32(n), .flags = htole32(flags),
+	};
 
-	memcpy(p, &sector, 8);
-	memcpy(p + 8, &n, 4);
-	memcpy(p + 12, &flags, 4);
+	memcpy(drv_hva(d, gpa), &s, sizeof(s));
 }
 
 /*
@@ -204,23 +228,23 @@ static inline uint16_t drv_blk_put_chain(struct drv *d, uint64_t table, uint16_t
 	uint16_t n = 0;
 
 	*(uint8_t *)drv_hva(d, st) = DRV_BLK_S_UNSET;
-	drv_idesc(d, table, i, hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t)((i + 1) % tnum));
+	drv_idesc(d, table, i, hdr, DRV_BLK_HDR_BYTES, VRING_DESC_F_NEXT, (uint16_t)((i + 1) % tnum));
 	i = (uint16_t)((i + 1) % tnum);
 	n++;
 	if (len) {
-		drv_idesc(d, table, i, data, len, VIRTQ_DESC_F_NEXT | (data_w ? VIRTQ_DESC_F_WRITE : 0),
+		drv_idesc(d, table, i, data, len, VRING_DESC_F_NEXT | (data_w ? VRING_DESC_F_WRITE : 0),
 			  (uint16_t)((i + 1) % tnum));
 		i = (uint16_t)((i + 1) % tnum);
 		n++;
 	}
-	drv_idesc(d, table, i, st, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_idesc(d, table, i, st, 1, VRING_DESC_F_WRITE, 0);
 	return (uint16_t)(n + 1);
 }
 
 /*
  * A request in descriptor slot: the header at hdr, one data segment when
- * len, the status byte at st, all through the indirect table at tab (48
- * bytes).  Not yet published.
+ * len, the status byte at st, all through the indirect table at tab
+ * (DRV_TABLE_BYTES(3)).  Not yet published.
  */
 static inline void drv_blk_put_req(struct drv *d, uint16_t slot, uint64_t tab, uint64_t hdr,
 				   uint64_t st, uint32_t type, uint64_t sector, uint64_t data,
@@ -228,14 +252,15 @@ static inline void drv_blk_put_req(struct drv *d, uint16_t slot, uint64_t tab, u
 {
 	drv_blk_put_hdr(d, hdr, type, sector);
 	uint16_t n = drv_blk_put_chain(d, tab, 3, 0, hdr, data, len, data_w, st);
-	drv_desc(d, slot, tab, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
+	drv_desc(d, slot, tab, DRV_TABLE_BYTES(n), VRING_DESC_F_INDIRECT, 0);
 }
 
 /* drv_blk_put_req() on fresh header, status and table, published; the status byte's GPA. */
 static inline uint64_t drv_blk_post(struct drv *d, uint16_t slot, uint32_t type, uint64_t sector,
 				    uint64_t data, uint32_t len, bool data_w)
 {
-	uint64_t hdr = drv_alloc(d, 16, 16), st = drv_alloc(d, 1, 1), tab = drv_alloc(d, 48, 16);
+	uint64_t hdr = drv_alloc(d, DRV_BLK_HDR_BYTES, 16), st = drv_alloc(d, 1, 1);
+	uint64_t tab = drv_alloc(d, DRV_TABLE_BYTES(3), VRING_DESC_ALIGN_SIZE);
 
 	drv_blk_put_req(d, slot, tab, hdr, st, type, sector, data, len, data_w);
 	drv_publish(d, slot);
@@ -255,7 +280,7 @@ static inline struct drv_blk_rq drv_blk_alloc(struct drv *d, uint32_t type, uint
 {
 	struct drv_blk_rq r = { .len = len };
 
-	r.hdr = drv_alloc(d, 16, 16);
+	r.hdr = drv_alloc(d, DRV_BLK_HDR_BYTES, 16);
 	r.data = len ? drv_alloc(d, len, 512) : 0;
 	r.status = drv_alloc(d, 1, 1);
 	drv_blk_put_hdr(d, r.hdr, type, sector);
@@ -299,16 +324,23 @@ static inline uint64_t drv_eventfd_take(int fd)
 
 /* ---- virtio-mmio registers (4.2.2) ----------------------------------------- */
 
+/* Device status as the driver's set-up (3.1.1) accumulates it. */
+#define DRV_STATUS_AD  (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER)
+#define DRV_STATUS_ADF (DRV_STATUS_AD | VIRTIO_CONFIG_S_FEATURES_OK)
+#define DRV_STATUS_ALL (DRV_STATUS_ADF | VIRTIO_CONFIG_S_DRIVER_OK)
+
+/* A 32-bit access, as a guest makes it: little-endian on the bus (4.2.2). */
 static inline uint32_t drv_mmio_rd(struct virtio_mmio *t, uint64_t off)
 {
 	uint32_t v;
 
 	virtio_mmio_bus_ops.read(t, off, &v, 4);
-	return v;
+	return le32toh(v);
 }
 
 static inline void drv_mmio_wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
 {
+	v = htole32(v);
 	virtio_mmio_bus_ops.write(t, off, &v, 4);
 }
 
@@ -324,11 +356,10 @@ static inline void drv_mmio_set_features(struct virtio_mmio *t, uint64_t feat)
 /* 3.1.1 steps 2 to 6, as Linux does them: ACKNOWLEDGE, DRIVER, features, FEATURES_OK. */
 static inline void drv_mmio_negotiate(struct virtio_mmio *t, uint64_t feat)
 {
-	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, DRV_STATUS_AD);
 	drv_mmio_set_features(t, feat);
-	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK);
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, DRV_STATUS_ADF);
 }
 
 /* Queue q on q_rings's rings (4.2.3.2): size, the three addresses (both halves), ready. */
@@ -338,10 +369,10 @@ static inline void drv_mmio_setup_queue(struct virtio_mmio *t, unsigned q, const
 	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_NUM, q_rings->num);
 	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)q_rings->desc);
 	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(q_rings->desc >> 32));
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)q_rings->avail);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(q_rings->avail >> 32));
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)q_rings->used);
-	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(q_rings->used >> 32));
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)q_rings->avail);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(q_rings->avail >> 32));
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)q_rings->used);
+	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(q_rings->used >> 32));
 	drv_mmio_wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
@@ -361,9 +392,9 @@ static inline void drv_init_queue(struct drv *q, struct drv *d)
 {
 	*q = *d;
 	q->avail_idx = q->last_used = 0;
-	q->desc = drv_alloc(d, 16ull * d->num, 16);
-	q->avail = drv_alloc(d, 6 + 2ull * d->num, 2);
-	q->used = drv_alloc(d, 6 + 8ull * d->num, 4);
+	q->desc = drv_alloc(d, virtq_desc_bytes(d->num), VRING_DESC_ALIGN_SIZE);
+	q->avail = drv_alloc(d, virtq_avail_bytes(d->num), VRING_AVAIL_ALIGN_SIZE);
+	q->used = drv_alloc(d, virtq_used_bytes(d->num), VRING_USED_ALIGN_SIZE);
 }
 
 /* The driver's set-up after a reset (virtio 1.2 3.1.1), as Linux does it:
@@ -374,8 +405,7 @@ static inline void drv_bring_up_queues(struct drv *const *qs, unsigned n, struct
 	drv_mmio_negotiate(t, feat & t->device_features);
 	for (unsigned i = 0; i < n; i++)
 		drv_mmio_setup_queue(t, i, qs[i]);
-	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	drv_mmio_wr(t, VIRTIO_MMIO_STATUS, DRV_STATUS_ALL);
 }
 
 static inline void drv_bring_up(struct drv *d, struct virtio_mmio *t, uint64_t feat)

@@ -24,8 +24,8 @@
 #define NUM 16
 #define CAP 2048 /* sectors: 1 MiB */
 
-#define FEAT_ALL ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_EVENT_IDX) | \
-		  (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | (1ULL << VIRTIO_BLK_F_FLUSH) | \
+#define FEAT_ALL ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
+		  (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VIRTIO_BLK_F_FLUSH) | \
 		  (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | \
 		  (1ULL << VIRTIO_BLK_F_CONFIG_WCE))
 
@@ -41,7 +41,7 @@ static int fx_make(void **state, bool ro, bool event_idx)
 	drv_init(&f->d, NUM);
 	if (blk_fx_start_fake(f, &p))
 		return -1;
-	blk_fx_up(f, event_idx ? FEAT_ALL : FEAT_ALL & ~(1ULL << VIRTIO_F_RING_EVENT_IDX));
+	blk_fx_up(f, event_idx ? FEAT_ALL : FEAT_ALL & ~(1ULL << VIRTIO_RING_F_EVENT_IDX));
 	/* DRIVER_OK kicked the queue once: consume that, count from zero. */
 	evloop_run_once(&f->loop, 0);
 	memset(&f->b.q[0].st, 0, sizeof(f->b.q[0].st));
@@ -90,17 +90,17 @@ static void expect_read_ok(struct blk_fx *f)
 	assert_int_equal(drv_blk_status(&f->d, &r), VIRTIO_BLK_S_OK);
 }
 
-/* The config space's writeback byte (5.2.4). */
+/* The config space's writeback byte (5.2.4; the uapi struct calls it wce). */
 static uint8_t wb_get(struct blk_fx *f)
 {
 	uint8_t v = 0xee;
-	virtio_mmio_bus_ops.read(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
+	virtio_mmio_bus_ops.read(&f->b.t, DRV_BLK_CFG(wce), &v, 1);
 	return v;
 }
 
 static void wb_set(struct blk_fx *f, uint8_t v)
 {
-	virtio_mmio_bus_ops.write(&f->b.t, VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_WRITEBACK, &v, 1);
+	virtio_mmio_bus_ops.write(&f->b.t, DRV_BLK_CFG(wce), &v, 1);
 }
 
 /* ---- requests with the fake backend ------------------------------------------ */
@@ -109,22 +109,21 @@ static void test_config(void **state)
 {
 	struct blk_fx *f = *state;
 	uint64_t cap;
-	uint32_t w;
+	uint16_t w = 0;
 
-	virtio_mmio_bus_ops.read(&f->b.t, VIRTIO_MMIO_CONFIG, &cap, 8);
-	assert_int_equal(cap, CAP);
-	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_CONFIG + 12), VIRTQ_SEG_MAX - 2);
-	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_CONFIG + 20), 512);
-	w = 0;
-	virtio_mmio_bus_ops.read(&f->b.t, VIRTIO_MMIO_CONFIG + 34, &w, 2);
-	assert_int_equal(w, 1);
-	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_CONFIG + 40), 1);
+	virtio_mmio_bus_ops.read(&f->b.t, DRV_BLK_CFG(capacity), &cap, 8);
+	assert_int_equal(le64toh(cap), CAP);
+	assert_int_equal(drv_mmio_rd(&f->b.t, DRV_BLK_CFG(seg_max)), VIRTQ_SEG_MAX - 2);
+	assert_int_equal(drv_mmio_rd(&f->b.t, DRV_BLK_CFG(blk_size)), 512);
+	virtio_mmio_bus_ops.read(&f->b.t, DRV_BLK_CFG(num_queues), &w, 2);
+	assert_int_equal(le16toh(w), 1);
+	assert_int_equal(drv_mmio_rd(&f->b.t, DRV_BLK_CFG(max_discard_seg)), 1);
 	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	uint32_t lo = drv_mmio_rd(&f->b.t, VIRTIO_MMIO_DEVICE_FEATURES);
 	assert_true(lo & (1u << VIRTIO_BLK_F_FLUSH));
 	assert_true(lo & (1u << VIRTIO_BLK_F_SEG_MAX));
 	assert_true(lo & (1u << VIRTIO_BLK_F_MQ));
-	assert_true(lo & (1u << VIRTIO_F_RING_EVENT_IDX));
+	assert_true(lo & (1u << VIRTIO_RING_F_EVENT_IDX));
 	assert_false(lo & (1u << VIRTIO_BLK_F_RO));
 	/* CONFIG_WCE: the writeback byte is writable. */
 	wb_set(f, 0);
@@ -261,9 +260,9 @@ static void test_get_id_empty_segment(void **state)
 	struct blk_fx *f = *state;
 	uint64_t h = drv_alloc(&f->d, 16, 16), d = drv_alloc(&f->d, 21, 1);
 	drv_blk_put_hdr(&f->d, h, VIRTIO_BLK_T_GET_ID, 0);
-	drv_desc(&f->d, 0, h, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, 0xfffffffffff00000ULL, 0, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-	drv_desc(&f->d, 2, d, 21, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, h, 16, VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, 0xfffffffffff00000ULL, 0, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	drv_desc(&f->d, 2, d, 21, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	blk_fx_kick_run(f);
 	assert_int_equal(*(uint8_t *)drv_hva(&f->d, d + 20), VIRTIO_BLK_S_OK);
@@ -304,8 +303,8 @@ static void test_short_header(void **state)
 {
 	struct blk_fx *f = *state;
 	uint64_t h = drv_alloc(&f->d, 8, 8), s = drv_alloc(&f->d, 1, 1);
-	drv_desc(&f->d, 0, h, 8, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, s, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, h, 8, VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, s, 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	blk_fx_kick_run(f);
 	assert_int_equal(*(uint8_t *)drv_hva(&f->d, s), VIRTIO_BLK_S_IOERR);
@@ -318,11 +317,11 @@ static void test_split_header(void **state)
 	struct blk_fx *f = *state;
 	uint64_t h = drv_alloc(&f->d, 16, 16), d = drv_alloc(&f->d, 1025, 512);
 	drv_blk_put_hdr(&f->d, h, VIRTIO_BLK_T_IN, 4);
-	drv_desc(&f->d, 0, h, 5, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, h + 5, 11, VIRTQ_DESC_F_NEXT, 2);
-	drv_desc(&f->d, 2, d, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
+	drv_desc(&f->d, 0, h, 5, VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, h + 5, 11, VRING_DESC_F_NEXT, 2);
+	drv_desc(&f->d, 2, d, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 3);
 	/* data and status in one descriptor: the last byte is the status */
-	drv_desc(&f->d, 3, d + 512, 513, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 3, d + 512, 513, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	blk_fx_kick_run(f);
 	assert_int_equal(f->be.last.offset, 4 * 512);
@@ -343,8 +342,8 @@ static void test_no_status_needs_reset(void **state)
 	blk_fx_irqs(f);
 	blk_fx_kick_run(f);
 	assert_int_equal(f->b.q[0].st.err_no_status, 1);
-	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET,
-			 VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
+			 VIRTIO_CONFIG_S_NEEDS_RESET);
 	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 	assert_int_equal(blk_fx_irqs(f), 1);
 	assert_int_equal(drv_used_idx(&f->d), 0);
@@ -364,8 +363,8 @@ static void test_status_readonly_byte(void **state)
 	uint64_t h = drv_alloc(&f->d, 16, 16), w = drv_alloc(&f->d, 512, 512);
 	drv_blk_put_hdr(&f->d, h, VIRTIO_BLK_T_IN, 0);
 	/* Writable data, then a READABLE last byte: order error, no status. */
-	drv_desc(&f->d, 0, h, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, w, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	drv_desc(&f->d, 0, h, 16, VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, w, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
 	drv_desc(&f->d, 2, h, 1, 0, 0);
 	drv_publish(&f->d, 0);
 	blk_fx_kick_run(f);
@@ -378,9 +377,9 @@ static void test_bad_buffer_ioerr(void **state)
 	struct blk_fx *f = *state;
 	uint64_t h = drv_alloc(&f->d, 16, 16), s = drv_alloc(&f->d, 1, 1);
 	drv_blk_put_hdr(&f->d, h, VIRTIO_BLK_T_IN, 0);
-	drv_desc(&f->d, 0, h, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, 0xd0001000ULL, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2); /* MMIO */
-	drv_desc(&f->d, 2, s, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, h, 16, VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, 0xd0001000ULL, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2); /* MMIO */
+	drv_desc(&f->d, 2, s, 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	blk_fx_kick_run(f);
 	assert_int_equal(*(uint8_t *)drv_hva(&f->d, s), VIRTIO_BLK_S_IOERR);
@@ -415,7 +414,7 @@ static void test_discard_write_zeroes(void **state)
 	assert_int_equal(drv_blk_status(&f->d, &a), VIRTIO_BLK_S_OK);
 
 	struct drv_blk_rq b = blk_fx_post(f, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
-	drv_blk_put_dwz(&f->d, b.data, 0, 1, VIRTIO_BLK_WZ_UNMAP);
+	drv_blk_put_dwz(&f->d, b.data, 0, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
 	blk_fx_kick_run(f);
 	assert_int_equal(f->be.last.op, BLK_IO_WRITE_ZEROES);
 	assert_true(f->be.last.unmap);
@@ -531,15 +530,14 @@ static void test_cache_mode_lifecycle(void **state)
 	assert_int_equal(wb_get(f), 1);
 
 	/* Features proposed, FEATURES_OK not yet: the write is refused. */
-	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, DRV_STATUS_AD);
 	drv_mmio_set_features(&f->b.t, feat);
 	uint64_t bad = f->b.t.st.bad_writes;
 	wb_set(f, 0);
 	assert_int_equal(f->b.t.st.bad_writes, bad + 1);
-	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-						 VIRTIO_STATUS_FEATURES_OK);
-	assert_true(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, DRV_STATUS_ADF);
+	assert_true(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
 	assert_int_equal(wb_get(f), 1);
 	/* After FEATURES_OK it is (5.2.5: read or set once negotiated). */
 	wb_set(f, 0);
@@ -549,7 +547,7 @@ static void test_cache_mode_lifecycle(void **state)
 	/* A refused FEATURES_OK (feature not offered) changes nothing. */
 	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, 0);
 	drv_mmio_negotiate(&f->b.t, (1ULL << VIRTIO_BLK_F_GEOMETRY) | (1ULL << VIRTIO_F_VERSION_1));
-	assert_false(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+	assert_false(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
 	assert_int_equal(wb_get(f), 1);
 }
 
@@ -663,7 +661,7 @@ static void test_irq_suppressed_evidx(void **state)
 static void test_irq_suppressed_flag(void **state)
 {
 	struct blk_fx *f = *state;
-	drv_set_avail_flags(&f->d, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	drv_set_avail_flags(&f->d, VRING_AVAIL_F_NO_INTERRUPT);
 	struct drv_blk_rq a = blk_fx_post(f, VIRTIO_BLK_T_IN, 0, 512, true);
 	blk_fx_kick_run(f);
 	blk_fx_complete_all(f, 0);
@@ -724,8 +722,8 @@ static void get_id_chain(struct blk_fx *f, uint16_t head)
 {
 	uint64_t h = drv_alloc(&f->d, 16, 16), d = drv_alloc(&f->d, VIRTIO_BLK_ID_BYTES + 1, 1);
 	drv_blk_put_hdr(&f->d, h, VIRTIO_BLK_T_GET_ID, 0);
-	drv_desc(&f->d, head, h, 16, VIRTQ_DESC_F_NEXT, (uint16_t)(head + 1));
-	drv_desc(&f->d, (uint16_t)(head + 1), d, VIRTIO_BLK_ID_BYTES + 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, head, h, 16, VRING_DESC_F_NEXT, (uint16_t)(head + 1));
+	drv_desc(&f->d, (uint16_t)(head + 1), d, VIRTIO_BLK_ID_BYTES + 1, VRING_DESC_F_WRITE, 0);
 }
 
 /*
@@ -885,7 +883,7 @@ static void drain_bounded(struct blk_fx *f, bool polled)
 	assert_int_equal(r.rounds, 1);
 	assert_int_equal((uint16_t)(f->d.avail_idx - f->b.vqs[0].last_avail_idx), NUM);
 	/* Behind the driver: it need not kick. */
-	assert_int_equal(drv_used_flags(&f->d), VIRTQ_USED_F_NO_NOTIFY);
+	assert_int_equal(drv_used_flags(&f->d), VRING_USED_F_NO_NOTIFY);
 	if (polled)
 		set_polling(f);
 	for (int i = 0; i < 4 * REFILL_ROUNDS && bq->st.requests < total; i++) {
@@ -979,8 +977,8 @@ static void *vcpu_b_thread(void *arg)
 
 	/* The driver's set-up, as if it had seen the reset complete: this
 	 * first access waits until it has. */
-	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-						 VIRTIO_STATUS_DRIVER_OK);
+	drv_mmio_wr(&f->b.t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+						 VIRTIO_CONFIG_S_DRIVER_OK);
 	drv_mmio_setup_queue(&f->b.t, 0, &rings);
 	return NULL;
 }
@@ -1023,7 +1021,7 @@ static void test_reset_other_vcpu_waits(void **state)
 	/* The reset finished before B's writes, which then met a reset device:
 	 * no features negotiated, so no FEATURES_OK, no DRIVER_OK, and no
 	 * queue set-up (bad writes: DRIVER_OK, QueueNum, six addresses, ready). */
-	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_DRIVER);
+	assert_int_equal(drv_mmio_rd(&f->b.t, VIRTIO_MMIO_STATUS), VIRTIO_CONFIG_S_DRIVER);
 	assert_false(virtio_mmio_live(&f->b.t));
 	assert_false(f->b.t.resetting);
 	assert_int_equal(f->b.t.st.features_refused, 1);
@@ -1183,7 +1181,8 @@ static void uring_dwz_sync(struct blk_fx *f, uint32_t blk)
 	assert_int_equal(buf[2 * blk - 1], 0x5a);
 
 	/* WRITE_ZEROES with UNMAP of the second, and a DISCARD: synced too. */
-	uring_dwz_ok(f, VIRTIO_BLK_T_WRITE_ZEROES, blk / 512, blk / 512, VIRTIO_BLK_WZ_UNMAP);
+	uring_dwz_ok(f, VIRTIO_BLK_T_WRITE_ZEROES, blk / 512, blk / 512,
+		     VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
 	assert_int_equal(pread(fd, buf, blk, blk), blk);
 	assert_memory_equal(buf, zero, blk);
 	uring_dwz_ok(f, VIRTIO_BLK_T_DISCARD, 4 * blk / 512, blk / 512, 0);

@@ -473,9 +473,9 @@ static void test_iothread_no_alloc(void **state)
 	assert_int_equal(__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free), 1);
 	assert_int_equal(iothread_start(x->t), 0);
 	watched = x->t->thread;
-	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
+	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 		     (1ULL << VIRTIO_BLK_F_FLUSH));
-	assert_int_equal(drv_mmio_rd(&x->b.t, VIRTIO_MMIO_CONFIG + 20), 512);
+	assert_int_equal(drv_mmio_rd(&x->b.t, DRV_BLK_CFG(blk_size)), 512);
 
 	/* Buffers at odd addresses: every data request is bounced. */
 	for (int i = 0; i < NR; i++)
@@ -554,21 +554,20 @@ static void test_size_limits(void **state)
 	struct blk_params p = { .capacity = SIZE / 512, .blk_size = 512, .writeback = true,
 				.num_queues = 1 };
 	assert_int_equal(blk_fx_start_uring(x, &p), 0);
-	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC));
+	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC));
 
 	/* One segment a sector over size_max. */
 	st[0] = drv_blk_post(d, 0, VIRTIO_BLK_T_IN, 0, BIG_GPA, big_len, true);
 	/* 256 segments of size_max, all on one buffer; the header is the
 	 * first bytes of the first, the status the last byte of the last. */
-	uint64_t tab = drv_alloc(d, 16 * VIRTQ_SEG_MAX, 16);
-	uint32_t type = VIRTIO_BLK_T_IN;
-	memset(big, 0, 16);
-	memcpy(big, &type, 4);
+	uint64_t tab = drv_alloc(d, DRV_TABLE_BYTES(VIRTQ_SEG_MAX), VRING_DESC_ALIGN_SIZE);
+	struct virtio_blk_outhdr hdr = { .type = htole32(VIRTIO_BLK_T_IN) };
+	memcpy(big, &hdr, sizeof(hdr));
 	for (uint16_t i = 0; i < VIRTQ_SEG_MAX; i++)
 		drv_idesc(d, tab, i, BIG_GPA, BLK_SIZE_MAX,
-			  (i + 1 < VIRTQ_SEG_MAX ? VIRTQ_DESC_F_NEXT : 0) | (i ? VIRTQ_DESC_F_WRITE : 0),
+			  (i + 1 < VIRTQ_SEG_MAX ? VRING_DESC_F_NEXT : 0) | (i ? VRING_DESC_F_WRITE : 0),
 			  (uint16_t)(i + 1));
-	drv_desc(d, 1, tab, 16 * VIRTQ_SEG_MAX, VIRTQ_DESC_F_INDIRECT, 0);
+	drv_desc(d, 1, tab, DRV_TABLE_BYTES(VIRTQ_SEG_MAX), VRING_DESC_F_INDIRECT, 0);
 	drv_publish(d, 1);
 	blk_fx_kick(x, 0);
 	assert_int_equal(blk_fx_run_until_used(x, 2), 2);
@@ -583,8 +582,8 @@ static void test_size_limits(void **state)
 	assert_memory_equal(big, b->shadow, BLK_SIZE_MAX);
 	assert_int_equal(x->b.q[0].st.err_limit, 2);
 	assert_int_equal(x->b.q[0].st.reads, 1);
-	assert_int_equal(drv_mmio_rd(&x->b.t, VIRTIO_MMIO_CONFIG + 8), BLK_SIZE_MAX);
-	assert_int_equal(drv_mmio_rd(&x->b.t, VIRTIO_MMIO_CONFIG + 12), BLK_SEG_MAX);
+	assert_int_equal(drv_mmio_rd(&x->b.t, DRV_BLK_CFG(size_max)), BLK_SIZE_MAX);
+	assert_int_equal(drv_mmio_rd(&x->b.t, DRV_BLK_CFG(seg_max)), BLK_SEG_MAX);
 	free(big);
 }
 
@@ -601,7 +600,7 @@ static struct blk_fx *ix_make(void)
 	assert_int_equal(blk_fx_open(x, BLK_CACHE_NONE), 0);
 	assert_int_equal(blk_fx_start_uring(x, &p), 0);
 	assert_int_equal(iothread_start(x->t), 0);
-	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
+	blk_fx_up(x, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 		     (1ULL << VIRTIO_BLK_F_FLUSH));
 	return x;
 }

@@ -20,8 +20,8 @@
 #include "../lib/pv_capture.h"
 
 #define SIZE (64ull << 20)  /* the null disk: 64 MiB */
-#define FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | \
-		  (1ULL << VIRTIO_F_RING_EVENT_IDX) | (1ULL << VIRTIO_BLK_F_FLUSH) | \
+#define FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
+		  (1ULL << VIRTIO_RING_F_EVENT_IDX) | (1ULL << VIRTIO_BLK_F_FLUSH) | \
 		  (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES))
 
 /*
@@ -62,11 +62,11 @@ static void nx_run_until(struct blk_fx *x, uint16_t idx)
 
 static uint64_t dwz_post(struct drv *d, uint16_t slot, uint32_t type, uint64_t sector, uint32_t nsec)
 {
-	uint64_t seg = drv_alloc(d, 16, 16);
+	uint64_t seg = drv_alloc(d, DRV_BLK_DWZ_BYTES, 16);
 
 	drv_blk_put_dwz(d, seg, sector, nsec, 0);
 	/* The segment goes out as the data of a device-readable request. */
-	return drv_blk_post(d, slot, type, 0, seg, 16, false);
+	return drv_blk_post(d, slot, type, 0, seg, DRV_BLK_DWZ_BYTES, false);
 }
 
 /*
@@ -131,13 +131,14 @@ static void test_null_read_zeroes(void **state)
 
 	memset(p, 0xaa, 3 * 4096);
 	/* Two segments (4 KiB and 1 KiB) with a canary page between them. */
-	uint64_t hdr = drv_alloc(d, 16, 16), st = drv_alloc(d, 1, 1), tab = drv_alloc(d, 64, 16);
+	uint64_t hdr = drv_alloc(d, DRV_BLK_HDR_BYTES, 16), st = drv_alloc(d, 1, 1);
+	uint64_t tab = drv_alloc(d, DRV_TABLE_BYTES(4), VRING_DESC_ALIGN_SIZE);
 	drv_blk_put_hdr(d, hdr, VIRTIO_BLK_T_IN, 0);
-	drv_idesc(d, tab, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_idesc(d, tab, 1, buf, 4096, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-	drv_idesc(d, tab, 2, buf + 8192, 1024, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
-	drv_idesc(d, tab, 3, st, 1, VIRTQ_DESC_F_WRITE, 0);
-	drv_desc(d, 0, tab, 64, VIRTQ_DESC_F_INDIRECT, 0);
+	drv_idesc(d, tab, 0, hdr, DRV_BLK_HDR_BYTES, VRING_DESC_F_NEXT, 1);
+	drv_idesc(d, tab, 1, buf, 4096, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	drv_idesc(d, tab, 2, buf + 8192, 1024, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 3);
+	drv_idesc(d, tab, 3, st, 1, VRING_DESC_F_WRITE, 0);
+	drv_desc(d, 0, tab, DRV_TABLE_BYTES(4), VRING_DESC_F_INDIRECT, 0);
 	drv_publish(d, 0);
 	nx_run_until(x, 1);
 	assert_int_equal(*(uint8_t *)drv_hva(d, st), VIRTIO_BLK_S_OK);

@@ -16,7 +16,7 @@
 
 struct chain {
 	struct virtq_elem e;
-	uint8_t hdr[VIRTIO_BLK_HDR_BYTES];
+	struct virtio_blk_outhdr hdr;
 	uint8_t data[8192];
 	uint8_t status;
 };
@@ -43,13 +43,9 @@ static void seg(struct chain *c, void *p, uint64_t len, bool w)
 /* header (R), data of len (R or W), status (W) */
 static void build(struct chain *c, uint32_t type, uint64_t sector, uint64_t len, bool data_w)
 {
-	uint32_t t = htole32(type);
-	uint64_t s = htole64(sector);
-
 	memset(c, 0, sizeof(*c));
-	memcpy(c->hdr, &t, 4);
-	memcpy(c->hdr + 8, &s, 8);
-	seg(c, c->hdr, sizeof(c->hdr), false);
+	c->hdr = (struct virtio_blk_outhdr){ .type = htole32(type), .sector = htole64(sector) };
+	seg(c, &c->hdr, sizeof(c->hdr), false);
 	if (len)
 		seg(c, c->data, len, data_w);
 	seg(c, &c->status, 1, true);
@@ -164,12 +160,9 @@ static void test_unanswerable_and_framing(void **state)
 
 	/* A header split over two segments, the data and status in one. */
 	memset(&c, 0, sizeof(c));
-	uint32_t t = htole32(VIRTIO_BLK_T_IN);
-	uint64_t s = htole64(4);
-	memcpy(c.hdr, &t, 4);
-	memcpy(c.hdr + 8, &s, 8);
-	seg(&c, c.hdr, 5, false);
-	seg(&c, c.hdr + 5, 11, false);
+	c.hdr = (struct virtio_blk_outhdr){ .type = htole32(VIRTIO_BLK_T_IN), .sector = htole64(4) };
+	seg(&c, &c.hdr, 5, false);
+	seg(&c, (uint8_t *)&c.hdr + 5, sizeof(c.hdr) - 5, false);
 	seg(&c, c.data, 1025, true);
 	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
@@ -177,9 +170,9 @@ static void test_unanswerable_and_framing(void **state)
 	assert_int_equal(io.len, 1024);
 	assert_ptr_equal(o.status, c.data + 1024);
 
-	/* A header shorter than 16 bytes. */
+	/* A header 8 bytes short. */
 	memset(&c, 0, sizeof(c));
-	seg(&c, c.hdr, 8, false);
+	seg(&c, &c.hdr, sizeof(c.hdr) - 8, false);
 	seg(&c, &c.status, 1, true);
 	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_IOERR);
@@ -202,12 +195,13 @@ static void test_discard_write_zeroes(void **state)
 	struct blk_queue_stats st = { 0 };
 	(void)state;
 
-	build(&c, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
-	uint64_t sec = htole64(16);
-	uint32_t n = htole32(8), fl = htole32(VIRTIO_BLK_WZ_UNMAP);
-	memcpy(c.data, &sec, 8);
-	memcpy(c.data + 8, &n, 4);
-	memcpy(c.data + 12, &fl, 4);
+	struct virtio_blk_discard_write_zeroes dwz = {
+		.sector = htole64(16), .num_sectors = htole32(8),
+		.flags = htole32(VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
+	};
+
+	build(&c, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(dwz), false);
+	memcpy(c.data, &dwz, sizeof(dwz));
 	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.kind, BLK_PARSE_IO);
 	assert_int_equal(io.op, BLK_IO_WRITE_ZEROES);
@@ -215,13 +209,13 @@ static void test_discard_write_zeroes(void **state)
 	assert_int_equal(io.len, 8 * 512);
 	assert_true(io.unmap);
 	/* DISCARD takes no flags; without the feature: UNSUPP. */
-	memcpy(c.hdr, &(uint32_t){ htole32(VIRTIO_BLK_T_DISCARD) }, 4);
+	c.hdr.type = htole32(VIRTIO_BLK_T_DISCARD);
 	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_UNSUPP);
 	struct blk_parse_ctx nod = ctx;
 	nod.discard = false;
-	fl = 0;
-	memcpy(c.data + 12, &fl, 4);
+	dwz.flags = 0;
+	memcpy(c.data, &dwz, sizeof(dwz));
 	blk_parse(&nod, &c.e, iov, &io, &o, &st);
 	assert_int_equal(o.status_val, VIRTIO_BLK_S_UNSUPP);
 	blk_parse(&ctx, &c.e, iov, &io, &o, &st);

@@ -80,7 +80,7 @@ static struct fx *fx_start(bool event_idx, const struct poll_params *pp)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct blk_params p = { .capacity = 2048, .blk_size = 512, .writeback = true, .num_queues = 1 };
 	uint64_t feat = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BLK_F_FLUSH) |
-			(event_idx ? 1ULL << VIRTIO_F_RING_EVENT_IDX : 0);
+			(event_idx ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0);
 
 	drv_init(&f->x.d, NUM);
 	assert_int_equal(blk_fx_start_fake(&f->x, &p), 0);
@@ -89,7 +89,7 @@ static struct fx *fx_start(bool event_idx, const struct poll_params *pp)
 	f->x.be.on_submit = be_on_submit;
 	f->x.be.on_submit_arg = f;
 	blk_fx_up(&f->x, feat);
-	drv_set_avail_flags(&f->x.d, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	drv_set_avail_flags(&f->x.d, VRING_AVAIL_F_NO_INTERRUPT);
 	drv_set_used_event(&f->x.d, 0x8000);
 	assert_int_equal(pthread_create(&f->dev, NULL, device_thread, f), 0);
 	return f;
@@ -140,7 +140,7 @@ static void run_race(bool event_idx)
 		spin_ns(r < 40 ? r * 250 : (r - 39) * 8000);
 
 		uint16_t old = f->x.d.avail_idx, new_idx = (uint16_t)(old + 1);
-		*drv_avail16(&f->x.d, 2 + (old & (NUM - 1))) = 0;
+		drv_avail(&f->x.d)->ring[old & (NUM - 1)] = 0;   /* head 0 */
 		/* virtio_wmb() then the avail.idx store (release). */
 		drv_set_avail_idx(&f->x.d, new_idx);
 		fx_kick_prepare(f, event_idx, old);
@@ -196,12 +196,13 @@ static void run_get_id_flood(bool event_idx, bool polled)
 	/* Header, then the ID and status byte spread over the other NUM - 1
 	 * descriptors: a request that costs the device a whole chain's walk,
 	 * so that the driver refills while the device drains. */
-	uint64_t hdr = drv_alloc(&f->x.d, 16, 16), buf = drv_alloc(&f->x.d, 2 * (NUM - 1), 1);
+	uint64_t hdr = drv_alloc(&f->x.d, DRV_BLK_HDR_BYTES, 16);
+	uint64_t buf = drv_alloc(&f->x.d, 2 * (NUM - 1), 1);
 	drv_blk_put_hdr(&f->x.d, hdr, VIRTIO_BLK_T_GET_ID, 0);
-	drv_desc(&f->x.d, 0, hdr, 16, VIRTQ_DESC_F_NEXT, 1);
+	drv_desc(&f->x.d, 0, hdr, DRV_BLK_HDR_BYTES, VRING_DESC_F_NEXT, 1);
 	for (uint16_t i = 1; i < NUM; i++)
 		drv_desc(&f->x.d, i, buf + 2u * (i - 1), 2,
-			 VIRTQ_DESC_F_WRITE | (i + 1 < NUM ? VIRTQ_DESC_F_NEXT : 0), (uint16_t)(i + 1));
+			 VRING_DESC_F_WRITE | (i + 1 < NUM ? VRING_DESC_F_NEXT : 0), (uint16_t)(i + 1));
 	while (answered < FLOOD) {
 		uint16_t old = f->x.d.avail_idx;
 		while (posted < FLOOD && posted - answered < NUM) {

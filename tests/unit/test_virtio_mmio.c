@@ -14,8 +14,8 @@
 #include "../../devices/virtio_mmio.h"
 #include "../lib/vq_driver.h"
 
-#define DEV_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_EVENT_IDX) | \
-		      (1ULL << VIRTIO_F_RING_INDIRECT_DESC) | (1ULL << 9))
+#define DEV_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
+		      (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << 9))
 
 struct fake_dev {
 	unsigned activates, resets, notifies, last_notify;
@@ -89,24 +89,26 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define STATUS_ALL (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | \
-		    VIRTIO_STATUS_DRIVER_OK)
 
 /* The Linux driver's order: ACK, DRIVER, features, FEATURES_OK, queue 0, DRIVER_OK. */
 static void bring_up(struct fx *f)
 {
 	drv_mmio_negotiate(&f->t, DEV_FEATURES);
 	drv_mmio_setup_queue(&f->t, 0, &f->d);
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, STATUS_ALL);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, DRV_STATUS_ALL);
 }
 
 static void test_identity(void **state)
 {
 	struct fx *f = *state;
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	uint32_t magic = 0;
+
+	/* 4.2.2: MagicValue reads "virt" (its bytes, in bus order). */
+	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_MAGIC_VALUE, &magic, 4);
+	assert_memory_equal(&magic, "virt", 4);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_VERSION), 2);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_DEVICE_ID), 2);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_VENDOR_ID), POLLVM_VIRTIO_VENDOR_ID);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_SHM_LEN_HIGH), 0xffffffffu);
@@ -129,7 +131,7 @@ static void test_negotiate_ok(void **state)
 {
 	struct fx *f = *state;
 	drv_mmio_negotiate(&f->t, DEV_FEATURES);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0xb);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_ADF);
 	assert_int_equal(f->t.driver_features, DEV_FEATURES);
 	assert_int_equal(f->t.st.features_refused, 0);
 }
@@ -138,7 +140,8 @@ static void test_features_need_version1(void **state)
 {
 	struct fx *f = *state;
 	drv_mmio_negotiate(&f->t, 1ULL << 9);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);     /* FEATURES_OK not granted */
+	/* FEATURES_OK not granted */
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD);
 	assert_int_equal(f->t.st.features_refused, 1);
 }
 
@@ -146,7 +149,7 @@ static void test_features_not_offered(void **state)
 {
 	struct fx *f = *state;
 	drv_mmio_negotiate(&f->t, DEV_FEATURES | (1ULL << 5));
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD);
 	assert_int_equal(f->t.st.features_refused, 1);
 }
 
@@ -168,7 +171,7 @@ static void test_features_write_order(void **state)
 static void test_queue_before_features_ok(void **state)
 {
 	struct fx *f = *state;
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, DRV_STATUS_AD);
 	drv_mmio_setup_queue(&f->t, 0, &f->d);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_READY), 0);
 	assert_false(f->vqs[0].ready);
@@ -180,7 +183,7 @@ static void test_bring_up(void **state)
 {
 	struct fx *f = *state;
 	bring_up(f);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0xf);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_ALL);
 	assert_int_equal(f->dev.activates, 1);
 	drv_mmio_wr(&f->t, VIRTIO_MMIO_QUEUE_SEL, 0);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_READY), 1);
@@ -240,12 +243,12 @@ static void test_queue_rings_outside_ram(void **state)
 	drv_mmio_negotiate(&f->t, DEV_FEATURES);
 	drv_mmio_setup_queue(&f->t, 0, &rings);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_QUEUE_READY), 0);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET,
-			 VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET,
+			 VIRTIO_CONFIG_S_NEEDS_RESET);
 	assert_int_equal(f->t.st.needs_reset, 1);
 	assert_int_equal(drv_eventfd_take(f->irqfd), 0); /* no DRIVER_OK yet: no config interrupt */
 	/* DRIVER_OK now does not make it live. */
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, STATUS_ALL);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, DRV_STATUS_ALL);
 	assert_false(virtio_mmio_live(&f->t));
 }
 
@@ -253,20 +256,19 @@ static void test_status_rules(void **state)
 {
 	struct fx *f = *state;
 	/* DRIVER_OK without FEATURES_OK: refused. */
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS,
-		    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, DRV_STATUS_AD | VIRTIO_CONFIG_S_DRIVER_OK);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD);
 	assert_int_equal(f->dev.activates, 0);
 	/* Clearing a bit without reset: refused. */
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD);
 	/* The driver cannot set DEVICE_NEEDS_RESET. */
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, DRV_STATUS_AD | VIRTIO_CONFIG_S_NEEDS_RESET);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD);
 	assert_int_equal(f->t.st.bad_writes, 2);
 	/* FAILED may be set. */
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0x3 | VIRTIO_STATUS_FAILED);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x83);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, DRV_STATUS_AD | VIRTIO_CONFIG_S_FAILED);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD | VIRTIO_CONFIG_S_FAILED);
 }
 
 /*
@@ -280,14 +282,13 @@ static void test_status_undefined_bits(void **state)
 {
 	struct fx *f = *state;
 
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | 0x30);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
-	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS,
-		    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | 0xffff0000u);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | 0x30);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, DRV_STATUS_AD | 0xffff0000u);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD);
 	/* Only undefined bits: no reset, and nothing set. */
 	drv_mmio_wr(&f->t, VIRTIO_MMIO_STATUS, 0x100);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0x3);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), DRV_STATUS_AD);
 	assert_int_equal(f->t.st.resets, 0);
 	assert_true(f->t.st.bad_writes >= 3);
 }
@@ -400,7 +401,8 @@ static void test_interrupt_status_ack(void **state)
 	virtio_mmio_needs_reset(&f->t);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 	assert_int_equal(drv_eventfd_take(f->irqfd), 1);
-	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0xf | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS),
+			 DRV_STATUS_ALL | VIRTIO_CONFIG_S_NEEDS_RESET);
 	assert_false(virtio_mmio_live(&f->t));
 	assert_int_equal(f->t.st.needs_reset, 1);
 }
@@ -416,7 +418,7 @@ static void test_bad_access_width(void **state)
 	assert_int_equal(v8, 0);
 	uint32_t v = 0;
 	virtio_mmio_bus_ops.read(&f->t, VIRTIO_MMIO_VERSION + 2, &v, 4);
-	v16 = VIRTIO_STATUS_ACKNOWLEDGE;
+	v16 = VIRTIO_CONFIG_S_ACKNOWLEDGE;
 	virtio_mmio_bus_ops.write(&f->t, VIRTIO_MMIO_STATUS, &v16, 2);
 	assert_int_equal(drv_mmio_rd(&f->t, VIRTIO_MMIO_STATUS), 0);
 	assert_int_equal(f->t.st.bad_access, 4);

@@ -55,9 +55,9 @@ static void test_pop_push_chain(void **state)
 	struct fx *f = *state;
 	uint64_t h = drv_alloc(&f->d, 16, 8), b = drv_alloc(&f->d, 4096, 4096), s = drv_alloc(&f->d, 1, 1);
 
-	drv_desc(&f->d, 5, h, 16, VIRTQ_DESC_F_NEXT, 9);
-	drv_desc(&f->d, 9, b, 4096, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-	drv_desc(&f->d, 2, s, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 5, h, 16, VRING_DESC_F_NEXT, 9);
+	drv_desc(&f->d, 9, b, 4096, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	drv_desc(&f->d, 2, s, 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 5);
 	assert_true(virtq_has_avail(&f->q));
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
@@ -90,7 +90,7 @@ static void test_zero_length_desc(void **state)
 	struct fx *f = *state;
 
 	/* A zero-length buffer carries no address to check. */
-	drv_desc(&f->d, 0, 0xdeadbeef000ULL, 0, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, 0xdeadbeef000ULL, 0, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	assert_int_equal(elem.err, 0);
@@ -103,12 +103,12 @@ static void test_notify_flags(void **state)
 {
 	struct fx *f = *state;
 
-	drv_desc(&f->d, 0, drv_alloc(&f->d, 1, 1), 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, drv_alloc(&f->d, 1, 1), 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	virtq_push(&f->q, 0, 1);
 	assert_true(virtq_should_notify(&f->q));
-	drv_set_avail_flags(&f->d, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	drv_set_avail_flags(&f->d, VRING_AVAIL_F_NO_INTERRUPT);
 	drv_publish(&f->d, 0);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	virtq_push(&f->q, 0, 1);
@@ -123,7 +123,7 @@ static void fx_set_indices(struct fx *f, uint16_t idx)
 	f->q.used_idx = idx;
 	drv_set_avail_idx(&f->d, idx);
 	f->d.last_used = idx;
-	*(uint16_t *)drv_hva(&f->d, f->d.used + 2) = idx;
+	drv_used(&f->d)->idx = htole16(idx);
 }
 
 static void test_event_idx_wrap(void **state)
@@ -133,7 +133,7 @@ static void test_event_idx_wrap(void **state)
 
 	fx_set_indices(f, 65533);
 	for (uint16_t i = 0; i < 6; i++)
-		drv_desc(&f->d, i, s, 1, VIRTQ_DESC_F_WRITE, 0);
+		drv_desc(&f->d, i, s, 1, VRING_DESC_F_WRITE, 0);
 	/* Driver wants an interrupt once used idx passes 65535 (entry 65535 used). */
 	drv_set_used_event(&f->d, 65535);
 	for (uint16_t i = 0; i < 6; i++)
@@ -184,7 +184,7 @@ static void test_event_idx_used_event_zero(void **state)
 	uint32_t id, len;
 
 	for (uint16_t i = 0; i < NUM; i++)
-		drv_desc(&f->d, i, s, 1, VIRTQ_DESC_F_WRITE, 0);
+		drv_desc(&f->d, i, s, 1, VRING_DESC_F_WRITE, 0);
 	for (unsigned round = 0; done < total; round++) {
 		uint64_t n = 1 + (round * 7) % NUM, old = done;
 		if (n > total - done)
@@ -221,7 +221,7 @@ static void test_set_notification_evidx(void **state)
 	/* Disabling puts avail_event one behind: no kick for the next batch either. */
 	virtq_set_notification(&f->q, false);
 	assert_int_equal(drv_avail_event(&f->d), 65533);
-	drv_desc(&f->d, 0, drv_alloc(&f->d, 1, 1), 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, drv_alloc(&f->d, 1, 1), 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	drv_publish(&f->d, 0);
 	/* Re-enabling sees what arrived meanwhile (the seed-002 race). */
@@ -237,7 +237,7 @@ static void test_set_notification_flags(void **state)
 	struct fx *f = *state;
 
 	virtq_set_notification(&f->q, false);
-	assert_int_equal(drv_used_flags(&f->d), VIRTQ_USED_F_NO_NOTIFY);
+	assert_int_equal(drv_used_flags(&f->d), VRING_USED_F_NO_NOTIFY);
 	assert_false(virtq_set_notification(&f->q, true));
 	assert_int_equal(drv_used_flags(&f->d), 0);
 }
@@ -245,14 +245,14 @@ static void test_set_notification_flags(void **state)
 static void test_indirect(void **state)
 {
 	struct fx *f = *state;
-	uint64_t t = drv_alloc(&f->d, 48, 16);
+	uint64_t t = drv_alloc(&f->d, DRV_TABLE_BYTES(3), VRING_DESC_ALIGN_SIZE);
 	uint64_t h = drv_alloc(&f->d, 16, 8), b = drv_alloc(&f->d, 512, 512), s = drv_alloc(&f->d, 1, 1);
 
-	drv_idesc(&f->d, t, 0, h, 16, VIRTQ_DESC_F_NEXT, 2);
-	drv_idesc(&f->d, t, 2, b, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
-	drv_idesc(&f->d, t, 1, s, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_idesc(&f->d, t, 0, h, 16, VRING_DESC_F_NEXT, 2);
+	drv_idesc(&f->d, t, 2, b, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
+	drv_idesc(&f->d, t, 1, s, 1, VRING_DESC_F_WRITE, 0);
 	/* The WRITE flag on the table descriptor itself is ignored (2.7.5.3.2). */
-	drv_desc(&f->d, 7, t, 48, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 7, t, DRV_TABLE_BYTES(3), VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 7);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	assert_int_equal(elem.head, 7);
@@ -267,12 +267,12 @@ static void test_indirect(void **state)
 static void test_direct_then_indirect(void **state)
 {
 	struct fx *f = *state;
-	uint64_t t = drv_alloc(&f->d, 32, 16);
+	uint64_t t = drv_alloc(&f->d, DRV_TABLE_BYTES(1), VRING_DESC_ALIGN_SIZE);
 	uint64_t h = drv_alloc(&f->d, 16, 8), s = drv_alloc(&f->d, 1, 1);
 
-	drv_idesc(&f->d, t, 0, s, 1, VIRTQ_DESC_F_WRITE, 0);
-	drv_desc(&f->d, 0, h, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, t, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	drv_idesc(&f->d, t, 0, s, 1, VRING_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, h, 16, VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, t, DRV_TABLE_BYTES(1), VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f->d, 0);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	assert_int_equal(elem.nr, 2);
@@ -302,7 +302,7 @@ static void test_bad_head(void **state)
 static void test_bad_next(void **state)
 {
 	struct fx *f = *state;
-	drv_desc(&f->d, 0, drv_alloc(&f->d, 16, 8), 16, VIRTQ_DESC_F_NEXT, NUM);
+	drv_desc(&f->d, 0, drv_alloc(&f->d, 16, 8), 16, VRING_DESC_F_NEXT, NUM);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_next);
 }
@@ -311,8 +311,8 @@ static void test_loop(void **state)
 {
 	struct fx *f = *state;
 	uint64_t b = drv_alloc(&f->d, 16, 8);
-	drv_desc(&f->d, 0, b, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, b, 16, VIRTQ_DESC_F_NEXT, 0);
+	drv_desc(&f->d, 0, b, 16, VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, b, 16, VRING_DESC_F_NEXT, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_chain_len);
 }
@@ -320,7 +320,7 @@ static void test_loop(void **state)
 static void test_self_loop(void **state)
 {
 	struct fx *f = *state;
-	drv_desc(&f->d, 3, drv_alloc(&f->d, 16, 8), 16, VIRTQ_DESC_F_NEXT, 3);
+	drv_desc(&f->d, 3, drv_alloc(&f->d, 16, 8), 16, VRING_DESC_F_NEXT, 3);
 	drv_publish(&f->d, 3);
 	expect_broken(f, &f->q.st.err_chain_len);
 }
@@ -331,7 +331,7 @@ static void test_chain_exactly_num(void **state)
 	struct fx *f = *state;
 	uint64_t b = drv_alloc(&f->d, 16, 8);
 	for (uint16_t i = 0; i < NUM; i++)
-		drv_desc(&f->d, i, b, 16, i + 1 < NUM ? VIRTQ_DESC_F_NEXT : VIRTQ_DESC_F_WRITE, i + 1);
+		drv_desc(&f->d, i, b, 16, i + 1 < NUM ? VRING_DESC_F_NEXT : VRING_DESC_F_WRITE, i + 1);
 	drv_publish(&f->d, 0);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	assert_int_equal(elem.nr, NUM);
@@ -340,10 +340,11 @@ static void test_chain_exactly_num(void **state)
 static void test_indirect_loop(void **state)
 {
 	struct fx *f = *state;
-	uint64_t t = drv_alloc(&f->d, 32, 16), b = drv_alloc(&f->d, 16, 8);
-	drv_idesc(&f->d, t, 0, b, 16, VIRTQ_DESC_F_NEXT, 1);
-	drv_idesc(&f->d, t, 1, b, 16, VIRTQ_DESC_F_NEXT, 0);
-	drv_desc(&f->d, 0, t, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	uint64_t t = drv_alloc(&f->d, DRV_TABLE_BYTES(2), VRING_DESC_ALIGN_SIZE);
+	uint64_t b = drv_alloc(&f->d, 16, 8);
+	drv_idesc(&f->d, t, 0, b, 16, VRING_DESC_F_NEXT, 1);
+	drv_idesc(&f->d, t, 1, b, 16, VRING_DESC_F_NEXT, 0);
+	drv_desc(&f->d, 0, t, DRV_TABLE_BYTES(2), VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_chain_len);
 }
@@ -351,9 +352,10 @@ static void test_indirect_loop(void **state)
 static void test_indirect_next_out_of_table(void **state)
 {
 	struct fx *f = *state;
-	uint64_t t = drv_alloc(&f->d, 32, 16), b = drv_alloc(&f->d, 16, 8);
-	drv_idesc(&f->d, t, 0, b, 16, VIRTQ_DESC_F_NEXT, 2); /* table has 2 entries */
-	drv_desc(&f->d, 0, t, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	uint64_t t = drv_alloc(&f->d, DRV_TABLE_BYTES(2), VRING_DESC_ALIGN_SIZE);
+	uint64_t b = drv_alloc(&f->d, 16, 8);
+	drv_idesc(&f->d, t, 0, b, 16, VRING_DESC_F_NEXT, 2); /* table has 2 entries */
+	drv_desc(&f->d, 0, t, DRV_TABLE_BYTES(2), VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_next);
 }
@@ -361,9 +363,9 @@ static void test_indirect_next_out_of_table(void **state)
 static void test_indirect_not_negotiated(void **state)
 {
 	struct fx *f = *state;
-	uint64_t t = drv_alloc(&f->d, 16, 16);
-	drv_idesc(&f->d, t, 0, drv_alloc(&f->d, 1, 1), 1, VIRTQ_DESC_F_WRITE, 0);
-	drv_desc(&f->d, 0, t, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	uint64_t t = drv_alloc(&f->d, DRV_TABLE_BYTES(1), VRING_DESC_ALIGN_SIZE);
+	drv_idesc(&f->d, t, 0, drv_alloc(&f->d, 1, 1), 1, VRING_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, t, DRV_TABLE_BYTES(1), VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_indirect);
 }
@@ -373,7 +375,7 @@ static void indirect_len_case(uint32_t len)
 	struct fx *f;
 	assert_int_equal(setup((void **)&f), 0);
 	uint64_t t = drv_alloc(&f->d, 4096, 16);
-	drv_desc(&f->d, 0, t, len, VIRTQ_DESC_F_INDIRECT, 0);
+	drv_desc(&f->d, 0, t, len, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_indirect);
 	teardown((void **)&f);
@@ -383,15 +385,17 @@ static void test_indirect_bad_len(void **state)
 {
 	(void)state;
 	indirect_len_case(0);
-	indirect_len_case(24);                               /* not whole descriptors */
-	indirect_len_case((VIRTQ_SEG_MAX + 1) * VIRTQ_DESC_SIZE); /* too long */
-	indirect_len_case(0xfffffff0u);                      /* huge */
+	indirect_len_case(DRV_TABLE_BYTES(3) / 2);             /* not whole descriptors */
+	indirect_len_case(DRV_TABLE_BYTES(VIRTQ_SEG_MAX + 1)); /* too long */
+	indirect_len_case(0xfffffff0u);                        /* huge */
 }
 
 static void test_indirect_outside_ram(void **state)
 {
 	struct fx *f = *state;
-	drv_desc(&f->d, 0, DRV_RAM_GPA + DRV_RAM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	/* Two descriptors, the last one past the end of RAM. */
+	drv_desc(&f->d, 0, DRV_RAM_GPA + DRV_RAM_SIZE - DRV_TABLE_BYTES(1), DRV_TABLE_BYTES(2),
+		 VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_indirect);
 }
@@ -399,10 +403,10 @@ static void test_indirect_outside_ram(void **state)
 static void test_indirect_with_next(void **state)
 {
 	struct fx *f = *state;
-	uint64_t t = drv_alloc(&f->d, 16, 16);
-	drv_idesc(&f->d, t, 0, drv_alloc(&f->d, 1, 1), 1, VIRTQ_DESC_F_WRITE, 0);
-	drv_desc(&f->d, 0, t, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
-	drv_desc(&f->d, 1, drv_alloc(&f->d, 1, 1), 1, VIRTQ_DESC_F_WRITE, 0);
+	uint64_t t = drv_alloc(&f->d, DRV_TABLE_BYTES(1), VRING_DESC_ALIGN_SIZE);
+	drv_idesc(&f->d, t, 0, drv_alloc(&f->d, 1, 1), 1, VRING_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, t, DRV_TABLE_BYTES(1), VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
+	drv_desc(&f->d, 1, drv_alloc(&f->d, 1, 1), 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_indirect);
 }
@@ -410,10 +414,11 @@ static void test_indirect_with_next(void **state)
 static void test_indirect_nested(void **state)
 {
 	struct fx *f = *state;
-	uint64_t t1 = drv_alloc(&f->d, 16, 16), t2 = drv_alloc(&f->d, 16, 16);
-	drv_idesc(&f->d, t2, 0, drv_alloc(&f->d, 1, 1), 1, VIRTQ_DESC_F_WRITE, 0);
-	drv_idesc(&f->d, t1, 0, t2, 16, VIRTQ_DESC_F_INDIRECT, 0);
-	drv_desc(&f->d, 0, t1, 16, VIRTQ_DESC_F_INDIRECT, 0);
+	uint64_t t1 = drv_alloc(&f->d, DRV_TABLE_BYTES(1), VRING_DESC_ALIGN_SIZE);
+	uint64_t t2 = drv_alloc(&f->d, DRV_TABLE_BYTES(1), VRING_DESC_ALIGN_SIZE);
+	drv_idesc(&f->d, t2, 0, drv_alloc(&f->d, 1, 1), 1, VRING_DESC_F_WRITE, 0);
+	drv_idesc(&f->d, t1, 0, t2, DRV_TABLE_BYTES(1), VRING_DESC_F_INDIRECT, 0);
+	drv_desc(&f->d, 0, t1, DRV_TABLE_BYTES(1), VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f->d, 0);
 	expect_broken(f, &f->q.st.err_indirect_nested);
 }
@@ -435,7 +440,7 @@ static void test_avail_idx_backwards(void **state)
 static void test_avail_idx_exactly_num(void **state)
 {
 	struct fx *f = *state;
-	drv_desc(&f->d, 0, drv_alloc(&f->d, 1, 1), 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, drv_alloc(&f->d, 1, 1), 1, VRING_DESC_F_WRITE, 0);
 	for (int i = 0; i < NUM; i++)
 		drv_publish(&f->d, 0);
 	for (int i = 0; i < NUM; i++)
@@ -450,8 +455,8 @@ static void buf_addr_case(uint64_t addr, uint32_t len)
 	struct fx *f;
 	assert_int_equal(setup((void **)&f), 0);
 	uint64_t s = drv_alloc(&f->d, 1, 1);
-	drv_desc(&f->d, 0, addr, len, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
-	drv_desc(&f->d, 1, s, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, addr, len, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
+	drv_desc(&f->d, 1, s, 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	assert_int_equal(elem.err, VIRTQ_EBUF_ADDR);
@@ -478,9 +483,9 @@ static void test_write_before_read(void **state)
 {
 	struct fx *f = *state;
 	uint64_t b = drv_alloc(&f->d, 16, 8);
-	drv_desc(&f->d, 0, b, 16, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
-	drv_desc(&f->d, 1, b, 16, VIRTQ_DESC_F_NEXT, 2);
-	drv_desc(&f->d, 2, b, 1, VIRTQ_DESC_F_WRITE, 0);
+	drv_desc(&f->d, 0, b, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
+	drv_desc(&f->d, 1, b, 16, VRING_DESC_F_NEXT, 2);
+	drv_desc(&f->d, 2, b, 1, VRING_DESC_F_WRITE, 0);
 	drv_publish(&f->d, 0);
 	assert_int_equal(virtq_pop(&f->q, &elem), 1);
 	assert_int_equal(elem.err, VIRTQ_EBUF_ORDER);
