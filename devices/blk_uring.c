@@ -466,8 +466,8 @@ bool blk_uring_can_fallocate(const struct uring *r)
 /*
  * POLLVM_DEBUG_IGNORE_FLUSH=1 makes every FLUSH a no-op that still reports
  * success: the broken device the crash-consistency test must catch
- * (tests/integration/vm-tests t_crash_consistency).  Read once, at the
- * first disk's open, and announced on stderr for every disk it affects.
+ * (t_crash_consistency, tests/integration/tests/crash.sh).  Read once, at
+ * the first disk's open, and announced on stderr for every disk it affects.
  */
 static void debug_ignore_flush_init(const char *path)
 {
