@@ -30,13 +30,31 @@
  * Output: one line of key=value (see bench_report()).  With --requests N
  * and --batch-wait, exactly N requests in batches of qd, each batch
  * published at once and waited for: what callgrind counts (scripts/check-insn).
+ *
+ * The device's line also carries its IOThreads' event-loop counters over
+ * the measured window (struct evloop_stats): blocking waits, poll windows
+ * and how they ended, contention back-offs, time spent polling.
+ *
+ * --neighbour: a CPU-bound thread (a dependent multiply-add chain, no
+ * memory traffic, no system calls) pinned on the first IOThread's CPU
+ * runs through the device's run; the line adds its iterations per second
+ * over the measured window.  --system neighbour: that thread alone on
+ * that CPU for the same warm-up and window, no device: its solo rate,
+ * while this thread does on the driver's CPU what the driver would (spin
+ * for --completion poll, sleep for irq).
+ *
+ * --idle: the device polls through a warm-up of requests, then the driver
+ * publishes nothing; after the IOThread's poll-idle interval
+ * (--poll-idle-ms) the IOThreads' CPU time is measured for --secs.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <liburing.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +77,7 @@
 #define HIST_SUB 6
 #define HIST_BUCKETS (64 << HIST_SUB)
 
-enum bench_system { SYS_DEVICE, SYS_URING };
+enum bench_system { SYS_DEVICE, SYS_URING, SYS_NEIGHBOUR };
 enum bench_completion { COMP_POLL, COMP_IRQ };
 
 struct bench_opts {
@@ -78,6 +96,10 @@ struct bench_opts {
 	enum bench_completion completion;
 	bool event_idx;
 	uint64_t poll_max_ns;
+	bool poll_contention;
+	int64_t poll_idle_ms;        /* -1: the IOThread's default */
+	bool neighbour;              /* a CPU-bound thread on the IOThread's CPU */
+	bool idle;                   /* measure the idle IOThread, not I/O */
 	unsigned queues;
 	int cpu_driver;              /* -1: not pinned */
 	int cpu_iothread[BENCH_MAX_QUEUES];
@@ -119,6 +141,16 @@ static void tsc_calibrate(void)
 		m1 = mono_ns();
 	while (m1 - m0 < 20000000ull);
 	tsc_per_ns = (double)(__rdtsc() - t0) / (double)(m1 - m0);
+}
+
+/* Sleep until CLOCK_MONOTONIC reaches deadline (ns). */
+static void sleep_until(uint64_t deadline)
+{
+	struct timespec ts = { .tv_sec = (time_t)(deadline / 1000000000ull),
+			       .tv_nsec = (long)(deadline % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
 }
 
 static void hist_add(struct hist *h, uint64_t v)
@@ -180,7 +212,92 @@ static uint64_t wl_offset(struct workload *w)
 	return ((w->rng * 2685821657736338717ull) >> 11) % w->blocks * w->o->bs;
 }
 
+/* ---- the neighbour ------------------------------------------------------------- */
+
+/* Iterations between two publications of the neighbour's count (~1 us). */
+#define NEIGHBOUR_CHUNK 1024
+
+/*
+ * A CPU-bound task sharing the IOThread's CPU: a chain of dependent
+ * multiply-adds (Knuth's MMIX LCG), no memory traffic and no system calls,
+ * so its iterations per second are the CPU time the scheduler gave it.
+ */
+struct neighbour {
+	pthread_t thread;
+	bool started;
+	atomic_bool stop;
+	/* Relaxed throughout: a counter read for its value, ordering nothing. */
+	_Atomic uint64_t iters;
+	uint64_t sink;               /* the chain's end: the loop is not dead code */
+};
+
+static void *neighbour_main(void *arg)
+{
+	struct neighbour *n = arg;
+	uint64_t x = 1, done = 0;
+
+	pthread_setname_np(pthread_self(), "bench-neighbour");
+	while (!atomic_load_explicit(&n->stop, memory_order_relaxed)) {
+		for (unsigned i = 0; i < NEIGHBOUR_CHUNK; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			/* One multiply-add per iteration, as written: the compiler
+			 * may not fold or vectorise the chain. */
+			__asm__ volatile("" : "+r"(x));
+		}
+		done += NEIGHBOUR_CHUNK;
+		atomic_store_explicit(&n->iters, done, memory_order_relaxed);
+	}
+	n->sink = x;
+	return NULL;
+}
+
+/* Start the neighbour pinned to cpu; -errno. */
+static int neighbour_start(struct neighbour *n, unsigned cpu)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int r;
+
+	memset(n, 0, sizeof(*n));
+	r = pthread_attr_init(&attr);
+	if (r)
+		return -r;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	r = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	if (!r)
+		r = pthread_create(&n->thread, &attr, neighbour_main, n);
+	pthread_attr_destroy(&attr);
+	if (r)
+		return -r;
+	n->started = true;
+	return 0;
+}
+
+static uint64_t neighbour_iters(struct neighbour *n)
+{
+	return atomic_load_explicit(&n->iters, memory_order_relaxed);
+}
+
+static void neighbour_stop(struct neighbour *n)
+{
+	if (!n->started)
+		return;
+	atomic_store_explicit(&n->stop, true, memory_order_relaxed);
+	pthread_join(n->thread, NULL);
+	n->started = false;
+}
+
 /* ---- results ---------------------------------------------------------------- */
+
+/* The event-loop counters a device run reports (struct evloop_stats), summed over its IOThreads. */
+#define LOOP_COUNTS(X) X(waits) X(poll_windows) X(poll_hits) X(poll_misses) X(contention_backoffs) X(polled_ns)
+
+struct loop_counts {
+#define LOOP_FIELD(name) uint64_t name;
+	LOOP_COUNTS(LOOP_FIELD)
+#undef LOOP_FIELD
+};
 
 struct result {
 	uint64_t ios, errors;
@@ -191,6 +308,11 @@ struct result {
 	uint64_t kicks, irq_writes, irq_waits, batches;
 	struct hist lat;
 	bool measuring;
+	/* Device runs only. */
+	bool has_loop;
+	struct loop_counts loop;          /* over the window */
+	bool has_neighbour;
+	uint64_t neighbour_iters;         /* over the window */
 };
 
 static void result_begin(struct result *r, uint64_t cpu_ns)
@@ -216,13 +338,23 @@ static void result_end(struct result *r, uint64_t cpu_ns)
 		tsc_per_ns = (double)(r->t1_tsc - r->t0_tsc) / (double)(r->t1_ns - r->t0_ns);
 }
 
+/*
+ * The device's IOThreads over the window: their CPU time and the time
+ * they spent in poll windows as % of one core, summed over the IOThreads.
+ */
+static double window_pct(const struct result *r, uint64_t ns)
+{
+	return r->t1_ns > r->t0_ns ? 100.0 * (double)ns / (double)(r->t1_ns - r->t0_ns) : 0.0;
+}
+
 static void bench_report(const struct bench_opts *o, const struct result *r)
 {
 	double secs = (double)(r->t1_ns - r->t0_ns) / 1e9, n = r->ios ? (double)r->ios : 1;
+	const struct loop_counts *l = &r->loop;
 
 	printf("bench-device: system=%s ios=%llu errors=%llu secs=%.3f iops=%.0f p50_us=%.2f p99_us=%.2f "
 	       "p999_us=%.2f mean_us=%.2f cpu_ns_per_io=%.0f driver_cpu_ns_per_io=%.0f kicks_per_io=%.4f irqs_per_io=%.4f "
-	       "irq_waits_per_io=%.4f ios_per_batch=%.2f\n",
+	       "irq_waits_per_io=%.4f ios_per_batch=%.2f",
 	       o->system == SYS_DEVICE ? "pollvm-device" : "io_uring", (unsigned long long)r->ios,
 	       (unsigned long long)r->errors, secs, (double)r->ios / secs,
 	       hist_quantile(&r->lat, 0.50) / tsc_per_ns / 1000.0,
@@ -231,6 +363,28 @@ static void bench_report(const struct bench_opts *o, const struct result *r)
 	       r->lat.n ? r->lat.sum / (double)r->lat.n / tsc_per_ns / 1000.0 : 0.0, (double)r->cpu_ns / n,
 	       (double)r->driver_cpu_ns / n, (double)r->kicks / n, (double)r->irq_writes / n,
 	       (double)r->irq_waits / n, r->batches ? (double)r->ios / (double)r->batches : 0.0);
+	if (r->has_loop)
+		printf(" loop_waits_per_io=%.4f poll_windows_per_io=%.4f poll_hits_per_io=%.4f "
+		       "poll_misses_per_io=%.4f contention_backoffs=%llu polled_pct=%.2f iothread_cpu_pct=%.2f",
+		       (double)l->waits / n, (double)l->poll_windows / n, (double)l->poll_hits / n,
+		       (double)l->poll_misses / n, (unsigned long long)l->contention_backoffs,
+		       window_pct(r, l->polled_ns), window_pct(r, r->cpu_ns));
+	if (r->has_neighbour)
+		printf(" neighbour_ips=%.0f", (double)r->neighbour_iters / secs);
+	printf("\n");
+}
+
+/* --idle: counts over the window, not per I/O (there is none). */
+static void bench_report_idle(const struct result *r, uint64_t idle_ms)
+{
+	const struct loop_counts *l = &r->loop;
+
+	printf("bench-device: system=pollvm-device idle_ms=%llu secs=%.3f iothread_cpu_pct=%.3f loop_waits=%llu "
+	       "poll_windows=%llu poll_hits=%llu poll_misses=%llu contention_backoffs=%llu polled_pct=%.3f\n",
+	       (unsigned long long)idle_ms, (double)(r->t1_ns - r->t0_ns) / 1e9, window_pct(r, r->cpu_ns),
+	       (unsigned long long)l->waits, (unsigned long long)l->poll_windows,
+	       (unsigned long long)l->poll_hits, (unsigned long long)l->poll_misses,
+	       (unsigned long long)l->contention_backoffs, window_pct(r, l->polled_ns));
 }
 
 /* Time-based runs: warm up, then measure until the deadline.  False: stop issuing. */
@@ -272,7 +426,11 @@ struct dev_bench {
 	int kick_fds[BENCH_MAX_QUEUES];
 	struct workload w;
 	struct result r;
-	uint64_t irq0;                    /* the device's irqfd writes when measuring began */
+	struct neighbour *nb;             /* --neighbour, else NULL */
+	/* When measuring began: */
+	uint64_t irq0;                    /* the device's irqfd writes */
+	struct loop_counts loop0;
+	uint64_t nb0;
 };
 
 static uint64_t dev_iothread_cpu(const struct dev_bench *x)
@@ -282,6 +440,48 @@ static uint64_t dev_iothread_cpu(const struct dev_bench *x)
 	for (unsigned i = 0; i < x->nr_t; i++)
 		s += iothread_cpu_ns(&x->t[i]);
 	return s;
+}
+
+/*
+ * The IOThreads' counters, read while they run: each an aligned word the
+ * IOThread alone writes, loaded once (relaxed: no ordering with anything
+ * else is needed); a sum may be an iteration stale.
+ */
+static void dev_loop_counts(const struct dev_bench *x, struct loop_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (unsigned i = 0; i < x->nr_t; i++) {
+		const struct evloop_stats *s = &x->t[i].loop.st;
+#define LOOP_ADD(name) c->name += __atomic_load_n(&s->name, __ATOMIC_RELAXED);
+		LOOP_COUNTS(LOOP_ADD)
+#undef LOOP_ADD
+	}
+}
+
+/* The measured window began (after result_begin): the counters it is measured from. */
+static void dev_window_begin(struct dev_bench *x)
+{
+	x->irq0 = __atomic_load_n(&x->b.irq_writes, __ATOMIC_RELAXED);
+	dev_loop_counts(x, &x->loop0);
+	if (x->nb)
+		x->nb0 = neighbour_iters(x->nb);
+}
+
+/* The window ended (after result_end): what the counters did in it. */
+static void dev_window_end(struct dev_bench *x)
+{
+	struct loop_counts now;
+
+	x->r.irq_writes = __atomic_load_n(&x->b.irq_writes, __ATOMIC_RELAXED) - x->irq0;
+	dev_loop_counts(x, &now);
+#define LOOP_SUB(name) x->r.loop.name = now.name - x->loop0.name;
+	LOOP_COUNTS(LOOP_SUB)
+#undef LOOP_SUB
+	x->r.has_loop = true;
+	if (x->nb) {
+		x->r.neighbour_iters = neighbour_iters(x->nb) - x->nb0;
+		x->r.has_neighbour = true;
+	}
 }
 
 /* 0, or -errno after one line on stderr (the device's pv_err(), or this bench's). */
@@ -308,6 +508,9 @@ static int dev_setup(struct dev_bench *x, const struct bench_opts *o)
 		snprintf(id, sizeof(id), "bench%u", i);
 		iothread_cfg_default(&c, id);
 		c.poll.max_ns = o->poll_max_ns;
+		c.poll_contention = o->poll_contention;
+		if (o->poll_idle_ms >= 0)
+			c.poll.idle_ns = (uint64_t)o->poll_idle_ms * 1000000ull;
 		if (o->cpu_iothread[i] >= 0) {
 			c.pinned = true;
 			c.cpu = (unsigned)o->cpu_iothread[i];
@@ -560,7 +763,7 @@ static int dev_run(struct dev_bench *x)
 		dev_irq_want(&x->q[i], o->completion == COMP_IRQ, o->event_idx, 0);
 	if (o->requests) {
 		result_begin(&x->r, dev_iothread_cpu(x));
-		x->irq0 = x->b.irq_writes;
+		dev_window_begin(x);
 	} else {
 		c.secs_ns = (uint64_t)(o->secs * 1e9);
 		c.warm_end = mono_ns() + (uint64_t)(o->warmup * 1e9);
@@ -579,12 +782,10 @@ static int dev_run(struct dev_bench *x)
 			bool was = x->r.measuring;
 			if (!clock_issue_ok(&c, o, &x->r, dev_cpu, x, n))
 				issuing = false;
-			/* Interrupts counted over the measured window (read racily:
-			 * a counter the IOThread bumps, one word). */
 			if (!was && x->r.measuring)
-				x->irq0 = __atomic_load_n(&x->b.irq_writes, __ATOMIC_RELAXED);
+				dev_window_begin(x);
 			if (was && !x->r.measuring)
-				x->r.irq_writes = __atomic_load_n(&x->b.irq_writes, __ATOMIC_RELAXED) - x->irq0;
+				dev_window_end(x);
 			if (!issuing)
 				break;
 			c.issued += n;
@@ -623,30 +824,129 @@ static int dev_run(struct dev_bench *x)
 	}
 	if (o->requests) {
 		result_end(&x->r, dev_iothread_cpu(x));
-		x->r.irq_writes = x->b.irq_writes - x->irq0;
+		dev_window_end(x);
 	}
 	return 0;
+}
+
+/* The IOThread's idle interval: --poll-idle-ms, or its default. */
+static uint64_t dev_idle_ms(const struct bench_opts *o)
+{
+	return o->poll_idle_ms >= 0 ? (uint64_t)o->poll_idle_ms : POLL_DEFAULT_IDLE_MS;
+}
+
+/*
+ * --idle: requests for the warm-up (the IOThreads poll, the queues are in
+ * their poll sets; completions seen on the used ring, interrupts off),
+ * then none: once the idle interval has passed since the last completion,
+ * the window measures what the IOThreads cost doing nothing.
+ */
+static void dev_idle(struct dev_bench *x)
+{
+	const struct bench_opts *o = x->o;
+	uint64_t busy_end = mono_ns() + (uint64_t)(o->warmup * 1e9);
+
+	for (unsigned i = 0; i < o->queues; i++)
+		dev_irq_want(&x->q[i], false, o->event_idx, 0);
+	for (;;) {
+		bool issuing = mono_ns() < busy_end;
+		unsigned inflight = 0;
+		for (unsigned i = 0; i < o->queues; i++) {
+			struct dqueue *q = &x->q[i];
+			if (issuing)
+				dev_issue(x, q, q->nfree);
+			dev_reap(x, q);
+			inflight += q->inflight;
+		}
+		if (!issuing && !inflight)
+			break;
+	}
+	sleep_until(mono_ns() + dev_idle_ms(o) * 1000000ull);
+	result_begin(&x->r, dev_iothread_cpu(x));
+	dev_window_begin(x);
+	sleep_until(x->r.t0_ns + (uint64_t)(o->secs * 1e9));
+	result_end(&x->r, dev_iothread_cpu(x));
+	dev_window_end(x);
 }
 
 static int bench_device(const struct bench_opts *o)
 {
 	struct dev_bench *x = calloc(1, sizeof(*x));
+	struct neighbour nb;
 	int r;
 
 	if (!x)
 		return -ENOMEM;
 	r = dev_setup(x, o);
+	if (!r && o->neighbour) {
+		r = neighbour_start(&nb, (unsigned)o->cpu_iothread[0]);
+		if (r)
+			fprintf(stderr, "bench-device: neighbour thread: %s\n", strerror(-r));
+		else
+			x->nb = &nb;
+	}
 	if (r) {
 		dev_teardown(x);
 		free(x);
 		return r;
 	}
-	dev_run(x);
+	if (o->idle)
+		dev_idle(x);
+	else
+		dev_run(x);
+	if (x->nb)
+		neighbour_stop(x->nb);
 	dev_teardown(x);
-	bench_report(o, &x->r);
+	if (o->idle)
+		bench_report_idle(&x->r, dev_idle_ms(o));
+	else
+		bench_report(o, &x->r);
 	r = x->r.errors ? -EIO : 0;
 	free(x);
 	return r;
+}
+
+/* ---- the neighbour alone ---------------------------------------------------------- */
+
+/*
+ * Wait until deadline as the driver of --completion would: a polling
+ * driver keeps its CPU busy, an interrupt-driven one sleeps.
+ */
+static void driver_wait_until(const struct bench_opts *o, uint64_t deadline)
+{
+	if (o->completion == COMP_IRQ)
+		sleep_until(deadline);
+	else
+		while (mono_ns() < deadline)
+			;
+}
+
+/*
+ * Its solo rate: the same CPU, warm-up and window as a device run's, no
+ * device; this thread stands in for the driver on its CPU (the scheduler
+ * shares a CPU between task groups, so how busy the group's other CPU is
+ * changes what the neighbour gets when the machine is loaded).
+ */
+static int bench_neighbour(const struct bench_opts *o)
+{
+	struct neighbour nb;
+	uint64_t t0, t1, n0, n1;
+	int r = neighbour_start(&nb, (unsigned)o->cpu_iothread[0]);
+
+	if (r) {
+		fprintf(stderr, "bench-device: neighbour thread: %s\n", strerror(-r));
+		return r;
+	}
+	driver_wait_until(o, mono_ns() + (uint64_t)(o->warmup * 1e9));
+	t0 = mono_ns();
+	n0 = neighbour_iters(&nb);
+	driver_wait_until(o, t0 + (uint64_t)(o->secs * 1e9));
+	t1 = mono_ns();
+	n1 = neighbour_iters(&nb);
+	neighbour_stop(&nb);
+	printf("bench-device: system=neighbour secs=%.3f neighbour_ips=%.0f\n", (double)(t1 - t0) / 1e9,
+	       (double)(n1 - n0) / ((double)(t1 - t0) / 1e9));
+	return 0;
 }
 
 /* ---- io_uring directly -------------------------------------------------------- */
@@ -788,10 +1088,11 @@ static int bench_uring(const struct bench_opts *o)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: bench-device --system device|uring (--file PATH [--cache none|writeback] | --null SIZE\n"
+		"usage: bench-device --system device|uring|neighbour (--file PATH [--cache none|writeback] | --null SIZE\n"
 		"                    [--read-zeroes]) --rw randread|randwrite|read|write --bs BYTES --qd N\n"
 		"                    [--secs S] [--warmup S] [--requests N] [--batch-wait]\n"
 		"                    [--completion poll|irq] [--event-idx on|off] [--poll-max-ns N]\n"
+		"                    [--poll-contention on|off] [--poll-idle-ms N] [--neighbour] [--idle]\n"
 		"                    [--queues 1|2] [--cpu-driver N] [--cpu-iothread N[,N]] [--sandbox on|off]\n");
 }
 
@@ -816,14 +1117,17 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv)
 		{ "completion", 1, NULL, 'C' }, { "event-idx", 1, NULL, 'E' },
 		{ "poll-max-ns", 1, NULL, 'P' }, { "queues", 1, NULL, 'Q' },
 		{ "cpu-driver", 1, NULL, 'D' }, { "cpu-iothread", 1, NULL, 'I' },
-		{ "sandbox", 1, NULL, 'S' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "sandbox", 1, NULL, 'S' }, { "poll-contention", 1, NULL, 'K' },
+		{ "poll-idle-ms", 1, NULL, 'L' }, { "neighbour", 0, NULL, 'G' }, { "idle", 0, NULL, 'J' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	*o = (struct bench_opts){
 		.system = SYS_DEVICE, .cache = BLK_CACHE_NONE, .op = BLK_IO_READ, .random = true,
 		.bs = 4096, .qd = 1, .secs = 2, .warmup = 0.3, .completion = COMP_POLL,
-		.event_idx = true, .poll_max_ns = 32768, .queues = 1, .cpu_driver = -1,
+		.event_idx = true, .poll_max_ns = 32768, .poll_contention = true, .poll_idle_ms = -1,
+		.queues = 1, .cpu_driver = -1,
 		.cpu_iothread = { -1, -1 }, .sandbox = true,
 	};
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -833,6 +1137,8 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv)
 				o->system = SYS_DEVICE;
 			else if (!strcmp(optarg, "uring"))
 				o->system = SYS_URING;
+			else if (!strcmp(optarg, "neighbour"))
+				o->system = SYS_NEIGHBOUR;
 			else
 				return -1;
 			break;
@@ -887,6 +1193,13 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv)
 			if (onoff(optarg, &o->sandbox))
 				return -1;
 			break;
+		case 'K':
+			if (onoff(optarg, &o->poll_contention))
+				return -1;
+			break;
+		case 'L': o->poll_idle_ms = strtoll(optarg, NULL, 0); break;
+		case 'G': o->neighbour = true; break;
+		case 'J': o->idle = true; break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -899,6 +1212,13 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv)
 	    o->queues > BENCH_MAX_QUEUES || o->qd < o->queues || o->secs <= 0 || o->warmup < 0 ||
 	    (o->batch_wait != !!o->requests) || (o->requests && o->requests % o->qd) ||
 	    (o->null_size && o->null_size % 512))
+		return -1;
+	/* The neighbour shares the (first) IOThread's CPU: it must be named. */
+	if ((o->neighbour || o->system == SYS_NEIGHBOUR) && o->cpu_iothread[0] < 0)
+		return -1;
+	if ((o->neighbour || o->idle) && (o->system != SYS_DEVICE || o->requests || o->neighbour == o->idle))
+		return -1;
+	if (o->poll_idle_ms < 0 && o->poll_idle_ms != -1)
 		return -1;
 	if (o->system == SYS_URING && o->queues != 1)
 		o->queues = 1;   /* the limit is one thread on one ring at the same total depth */
@@ -923,6 +1243,11 @@ int main(int argc, char **argv)
 		}
 	}
 	tsc_calibrate();
-	int r = o.system == SYS_DEVICE ? bench_device(&o) : bench_uring(&o);
+	int r;
+	switch (o.system) {
+	case SYS_DEVICE: r = bench_device(&o); break;
+	case SYS_URING: r = bench_uring(&o); break;
+	default: r = bench_neighbour(&o); break;
+	}
 	return r ? 1 : 0;
 }
