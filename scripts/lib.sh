@@ -50,3 +50,14 @@ guest_for_pollvm() {
 		guest_vmlinux=
 	fi
 }
+
+# fio_job_names: the jobs in guest/fio/, by name (without .fio), space-separated.
+fio_job_names() {
+	local f names=()
+	for f in "$pollvm_scripts"/../guest/fio/*.fio; do
+		[[ -e $f ]] || continue
+		f=${f##*/}
+		names+=("${f%.fio}")
+	done
+	echo "${names[*]}"
+}
