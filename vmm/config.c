@@ -203,7 +203,7 @@ static int disk_kv(const char *k, const char *v, void *arg)
 
 void iothread_cfg_default(struct iothread_cfg *t, const char *id)
 {
-	*t = (struct iothread_cfg){ .id = id, .poll_contention = true };
+	*t = (struct iothread_cfg){ .id = id };
 	poll_params_default(&t->poll);
 }
 

@@ -40,7 +40,7 @@ struct disk_cfg {
 struct iothread_cfg {
 	const char *id;
 	struct poll_params poll;  /* poll-max-ns, poll-grow, poll-shrink, poll-idle-ms */
-	bool poll_contention;     /* back off when another task wants the CPU (default on) */
+	bool poll_contention;     /* back off when another task wants the CPU (default off) */
 	uint64_t irq_coalesce_ns; /* irq-coalesce-us (default 0: off) */
 	unsigned irq_max_batch;   /* irq-max-batch (default 0: no cap) */
 	bool pinned;              /* cpu=N given */

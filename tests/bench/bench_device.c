@@ -1126,7 +1126,7 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv)
 	*o = (struct bench_opts){
 		.system = SYS_DEVICE, .cache = BLK_CACHE_NONE, .op = BLK_IO_READ, .random = true,
 		.bs = 4096, .qd = 1, .secs = 2, .warmup = 0.3, .completion = COMP_POLL,
-		.event_idx = true, .poll_max_ns = 32768, .poll_contention = true, .poll_idle_ms = -1,
+		.event_idx = true, .poll_max_ns = 32768, .poll_contention = false, .poll_idle_ms = -1,
 		.queues = 1, .cpu_driver = -1,
 		.cpu_iothread = { -1, -1 }, .sandbox = true,
 	};
