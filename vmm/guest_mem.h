@@ -36,8 +36,7 @@ int gmem_add(struct guest_mem *m, uint64_t gpa, uint64_t size, void *hva);
  */
 static inline void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
-	for (unsigned i = 0; i < m->nr; i++) {
-		const struct gmem_region *r = &m->r[i];
+	for (const struct gmem_region *r = m->r; r < m->r + m->nr; r++) {
 		/* Written as subtractions so no sum can overflow 2^64. */
 		if (gpa < r->gpa)
 			continue;
