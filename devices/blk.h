@@ -51,6 +51,7 @@ struct blk_queue_lat {
 
 struct blk_queue {
 	struct blk *blk;
+	struct virtq *vq;            /* &blk->vqs[index] */
 	unsigned index;
 	int kick_fd;                 /* the ioeventfd; the bus path writes it too */
 	struct evloop_handler h;

@@ -224,6 +224,7 @@ static void uio_run(struct blk_uio *x)
 		uring_issue(r, &x->op);
 		return;
 	}
+	x->cw.got = uio_got_chunk;
 	void *chunk = chunk_pool_get_or_wait(&r->pool, &x->cw);
 	if (!chunk) {
 		/* Every chunk is in use: uio_got_chunk() when one comes back. */
@@ -411,21 +412,25 @@ static int blk_uring_submit(void *be, struct blk_io *io)
 	x->bu = bu;
 	x->op.prep = uio_prep;
 	x->op.done = uio_done;
-	x->call.fn = uio_start;
-	x->cw.got = uio_got_chunk;
-	x->ser.state = 0;
 	x->iov = io->iov;
 	x->iovcnt = io->iovcnt;
 	x->stage = ST_DIRECT;
 	x->flags = 0;
 	x->done = 0;
 	x->bounce = NULL;
-	if ((io->op == BLK_IO_DISCARD || io->op == BLK_IO_WRITE_ZEROES) && !f->null &&
-	    !blk_uring_can_fallocate(bu->ring))
-		return -EOPNOTSUPP;
-	if (io_is_rw(io) && io_needs_bounce(f, io))
-		x->stage = ST_BOUNCE;
+	if (io_is_rw(io)) {
+		if (io_needs_bounce(f, io))
+			x->stage = ST_BOUNCE;
+	} else if (io->op != BLK_IO_FLUSH && !f->null && !blk_uring_can_fallocate(bu->ring)) {
+		return -EOPNOTSUPP;   /* DISCARD, WRITE_ZEROES */
+	}
 	uring_pending_inc(bu->ring);
+	/* Bounced, or perhaps held back among the writes: it starts from a
+	 * call (uio_start), at the end of the batch or when resumed. */
+	if (x->stage == ST_BOUNCE || f->ser)
+		x->call.fn = uio_start;
+	if (f->ser)
+		x->ser.state = 0;   /* uio_finish asks whether it is tracked */
 	if (f->ser && io->op != BLK_IO_READ && io->op != BLK_IO_FLUSH) {
 		uint64_t a = f->off_align;
 		bool rmw = io->op == BLK_IO_WRITE && ((io->offset | io->len) & (a - 1));

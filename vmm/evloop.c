@@ -278,16 +278,6 @@ int evloop_del(struct evloop *l, struct evloop_handler *h)
 	return -ENOENT;
 }
 
-void evloop_defer(struct evloop *l, struct evloop_defer *d)
-{
-	if (d->queued)
-		return;
-	d->queued = true;
-	d->next = NULL;
-	*l->defer_tail = d;
-	l->defer_tail = &d->next;
-}
-
 static void evloop_run_deferred(struct evloop *l)
 {
 	/* A deferred call may defer another (completion -> irq): loop until empty. */
