@@ -5,13 +5,14 @@
  * Memory ordering follows Linux's drivers/virtio/virtio_ring.c (the driver
  * we talk to): each barrier below names the driver barrier it pairs with.
  * Ring fields are accessed with __atomic builtins so that each is fetched
- * exactly once and never torn; descriptors are copied whole into a local
- * before any field is looked at.
+ * exactly once and never torn; each field of a descriptor is copied into a
+ * local once, before any of them is looked at.
  */
 #include "virtq.h"
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 struct vring_desc {
@@ -131,7 +132,7 @@ bool virtq_has_avail(struct virtq *q)
 	return idx != q->last_avail_idx;
 }
 
-/* One descriptor, copied once: every check uses the copy, not guest memory. */
+/* One descriptor, each field copied once: every check uses the copy, not guest memory. */
 struct virtq_desc_val {
 	uint64_t addr;
 	uint32_t len;
@@ -140,9 +141,14 @@ struct virtq_desc_val {
 
 static inline struct virtq_desc_val virtq_read_desc(const uint8_t *table, unsigned i)
 {
+	const uint8_t *p = table + (size_t)i * VIRTQ_DESC_SIZE;
 	struct vring_desc d;
 
-	memcpy(&d, table + (size_t)i * VIRTQ_DESC_SIZE, sizeof(d));
+	/* Field by field (a guest's indirect table may be misaligned). */
+	memcpy(&d.addr, p + offsetof(struct vring_desc, addr), sizeof(d.addr));
+	memcpy(&d.len, p + offsetof(struct vring_desc, len), sizeof(d.len));
+	memcpy(&d.flags, p + offsetof(struct vring_desc, flags), sizeof(d.flags));
+	memcpy(&d.next, p + offsetof(struct vring_desc, next), sizeof(d.next));
 	return (struct virtq_desc_val){ .addr = le64toh(d.addr), .len = le32toh(d.len),
 					.flags = le16toh(d.flags), .next = le16toh(d.next) };
 }
