@@ -52,10 +52,10 @@ static void blk_req_finish(struct blk_req *req, uint8_t status)
 
 	/* After a reset or DEVICE_NEEDS_RESET the rings are not ours any more. */
 	if (virtio_mmio_live(&b->t)) {
-		__atomic_store_n(req->status, status, __ATOMIC_RELAXED);
+		__atomic_store_n(req->parsed.status, status, __ATOMIC_RELAXED);
 		/* virtq_push's release store orders the status byte before used.idx. */
 		virtq_push(bq->vq, req->elem.head,
-			   status == VIRTIO_BLK_S_OK ? req->used_len : 1);
+			   status == VIRTIO_BLK_S_OK ? req->parsed.used_len : 1);
 		bq->pushed++;
 		uint64_t t = lat_now();
 		if (req->t_submit) {
@@ -202,22 +202,18 @@ static void blk_req_submit(struct blk_req *req)
 static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 {
 	struct blk *b = bq->blk;
-	struct blk_parse_out out;
 
-	blk_parse(&b->pctx, &req->elem, req->iov, &req->io, &out, &bq->st);
-	req->status = out.status;
-	req->used_len = out.used_len;
-	req->type = out.type;
-	switch (out.kind) {
+	blk_parse(&b->pctx, &req->elem, req->iov, &req->io, &req->parsed, &bq->st);
+	switch (req->parsed.kind) {
+	case BLK_PARSE_IO:
+		blk_req_submit(req);
+		break;
+	case BLK_PARSE_DONE:
+		blk_req_finish(req, req->parsed.status_val);
+		break;
 	case BLK_PARSE_NO_STATUS:
 		blk_req_release(req);
 		virtio_mmio_needs_reset(&b->t);
-		break;
-	case BLK_PARSE_DONE:
-		blk_req_finish(req, out.status_val);
-		break;
-	case BLK_PARSE_IO:
-		blk_req_submit(req);
 		break;
 	}
 }

@@ -28,10 +28,11 @@ _Static_assert(sizeof(struct vring_desc) == VIRTQ_DESC_SIZE, "2.7.5: descriptor 
 #define AVAIL_FLAGS 0
 #define AVAIL_IDX   1
 #define AVAIL_RING  2
-/* used ring: flags, idx (u16), then {le32 id, le32 len}[num], avail_event (2.7.8). */
+/* used ring: flags, idx (u16), then {le32 id, le32 len}[num], avail_event
+ * (2.7.8); virtq.h has the offsets virtq_push() needs. */
 #define USED_FLAGS  0
-#define USED_IDX    1
-#define USED_RING_OFF 4
+#define USED_IDX    VIRTQ_USED_IDX
+#define USED_RING_OFF VIRTQ_USED_RING_OFF
 
 static inline uint16_t ld16(const uint16_t *p)
 {
@@ -292,26 +293,6 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 	e->last_writable = flags & VIRTQ_DESC_F_WRITE;
 	q->st.popped++;
 	return 1;
-}
-
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
-{
-	uint8_t *ent;
-	uint32_t v[2] = { htole32(head), htole32(written) };
-
-	if (!q->ready)
-		return;
-	ent = (uint8_t *)q->used + USED_RING_OFF + 8u * (q->used_idx & (q->num - 1));
-	__atomic_store_n((uint32_t *)ent, v[0], __ATOMIC_RELAXED);
-	__atomic_store_n((uint32_t *)(ent + 4), v[1], __ATOMIC_RELAXED);
-	q->used_idx++;
-	/*
-	 * Release: the entry is visible before used.idx moves.  Pairs with
-	 * virtio_rmb() in virtqueue_get_buf_ctx_split() after more_used_split()
-	 * read used->idx.
-	 */
-	__atomic_store_n(&q->used[USED_IDX], htole16(q->used_idx), __ATOMIC_RELEASE);
-	q->st.pushed++;
 }
 
 /* 2.7.10: vring_need_event() as the spec and Linux define it. */

@@ -23,6 +23,7 @@
 #ifndef POLLVM_DEVICES_VIRTQ_H
 #define POLLVM_DEVICES_VIRTQ_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -149,8 +150,32 @@ bool virtq_has_avail(struct virtq *q);
  */
 int virtq_pop(struct virtq *q, struct virtq_elem *e);
 
-/* Return a chain to the driver: used entry, then used.idx (published). */
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
+/* Used ring (2.7.8): used.idx is its second u16, the entries start at byte 4. */
+#define VIRTQ_USED_IDX      1
+#define VIRTQ_USED_RING_OFF 4
+
+/*
+ * Return a chain to the driver: used entry, then used.idx (published).
+ * Inline: once per request.
+ */
+static inline void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+{
+	uint8_t *ent;
+
+	if (!q->ready)
+		return;
+	ent = (uint8_t *)q->used + VIRTQ_USED_RING_OFF + 8u * (q->used_idx & (q->num - 1));
+	__atomic_store_n((uint32_t *)ent, htole32(head), __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)(ent + 4), htole32(written), __ATOMIC_RELAXED);
+	q->used_idx++;
+	/*
+	 * Release: the entry is visible before used.idx moves.  Pairs with
+	 * virtio_rmb() in virtqueue_get_buf_ctx_split() after more_used_split()
+	 * read used->idx.
+	 */
+	__atomic_store_n(&q->used[VIRTQ_USED_IDX], htole16(q->used_idx), __ATOMIC_RELEASE);
+	q->st.pushed++;
+}
 
 /*
  * After one or more virtq_push(): does the driver want an interrupt?
