@@ -57,14 +57,15 @@ static bool parse_limits_ok(const struct virtq_elem *e)
  */
 static bool parse_framing_simple(const struct virtq_elem *e)
 {
-	unsigned last = e->nr - 1u;
+	/* e's last segment is writable (checked before): nr >= 1, and nr >= 2
+	 * when nr_out >= 1. */
+	const struct iovec *last = &e->iov[e->nr - 1];
 
-	/* With a writable last segment (checked before), nr >= 2 when nr_out >= 1. */
-	if (!e->nr_out || e->iov[0].iov_len != VIRTIO_BLK_HDR_BYTES || e->iov[last].iov_len != 1)
+	if (!e->nr_out || e->iov[0].iov_len != VIRTIO_BLK_HDR_BYTES || last->iov_len != 1)
 		return false;
-	for (unsigned i = 1; i < last; i++) {
+	for (const struct iovec *v = &e->iov[1]; v < last; v++) {
 		/* Unsigned: an empty segment wraps to the maximum and fails too. */
-		if (e->iov[i].iov_len - 1 >= BLK_SIZE_MAX)
+		if (v->iov_len - 1 >= BLK_SIZE_MAX)
 			return false;
 	}
 	return true;
@@ -234,11 +235,12 @@ void blk_parse(const struct blk_parse_ctx *c, struct virtq_elem *e, struct iovec
 	uint64_t in_data = e->in_bytes - 1;            /* before the status byte */
 	uint64_t out_data = e->out_bytes - VIRTIO_BLK_HDR_BYTES;
 
-	switch (out->type) {
-	case VIRTIO_BLK_T_IN:
-	case VIRTIO_BLK_T_OUT:
+	/* Reads and writes first: one test, not the jump table's. */
+	if (out->type == VIRTIO_BLK_T_IN || out->type == VIRTIO_BLK_T_OUT) {
 		parse_rw(c, e, iov, out->type == VIRTIO_BLK_T_OUT, sector, simple, io, out, st);
 		return;
+	}
+	switch (out->type) {
 	case VIRTIO_BLK_T_FLUSH:
 		st->flushes++;
 		out->kind = BLK_PARSE_IO;
