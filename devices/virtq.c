@@ -191,7 +191,7 @@ static inline struct iovec *virtq_add_seg(struct virtq *q, struct virtq_elem *e,
 }
 
 /*
- * The rest of a chain from the indirect descriptor d on (2.7.5.3): only
+ * The rest of a chain from the indirect descriptor ind on (2.7.5.3): only
  * with the feature, not together with NEXT, a table of whole descriptors
  * inside guest RAM, with no indirect descriptor in it.  Its chain is at
  * most as long as the table (more steps can only be a loop) and adds at
