@@ -48,10 +48,10 @@ static void blk_req_finish(struct blk_req *req, uint8_t status)
 
 	/* After a reset or DEVICE_NEEDS_RESET the rings are not ours any more. */
 	if (virtio_mmio_live(&b->t)) {
-		__atomic_store_n(req->status, status, __ATOMIC_RELAXED);
+		__atomic_store_n(req->parsed.status, status, __ATOMIC_RELAXED);
 		/* virtq_push's release store orders the status byte before used.idx. */
-		virtq_push(&b->vqs[bq->index], req->elem.head,
-			   status == VIRTIO_BLK_S_OK ? req->used_len : 1);
+		virtq_push(bq->vq, req->elem.head,
+			   status == VIRTIO_BLK_S_OK ? req->parsed.used_len : 1);
 		bq->pushed++;
 		uint64_t t = lat_now();
 		if (req->t_submit) {
@@ -154,7 +154,7 @@ static void blk_irq_flush(void *opaque)
 			continue;
 		done += bq->pushed;
 		bq->pushed = 0;
-		if (virtq_should_notify(&b->vqs[i])) {
+		if (virtq_should_notify(bq->vq)) {
 			owner->irq_due = true;
 			BLK_STAT(bq, irqs);
 		} else {
@@ -186,8 +186,6 @@ static void blk_req_submit(struct blk_req *req)
 	struct blk_queue *bq = req->bq;
 	struct blk *b = bq->blk;
 
-	req->io.complete = blk_req_io_done;
-	req->io.backend = req->backend;
 	req->t_submit = lat_now();
 	if (b->be_ops->submit(bq->be, &req->io) < 0) {
 		req->t_submit = 0;
@@ -200,23 +198,18 @@ static void blk_req_submit(struct blk_req *req)
 static void blk_req_start(struct blk_queue *bq, struct blk_req *req)
 {
 	struct blk *b = bq->blk;
-	struct blk_parse_out out;
 
-	req->bq = bq;
-	blk_parse(&b->pctx, &req->elem, req->iov, &req->io, &out, &bq->st);
-	req->status = out.status;
-	req->used_len = out.used_len;
-	req->type = out.type;
-	switch (out.kind) {
+	blk_parse(&b->pctx, &req->elem, req->iov, &req->io, &req->parsed, &bq->st);
+	switch (req->parsed.kind) {
+	case BLK_PARSE_IO:
+		blk_req_submit(req);
+		break;
+	case BLK_PARSE_DONE:
+		blk_req_finish(req, req->parsed.status_val);
+		break;
 	case BLK_PARSE_NO_STATUS:
 		blk_req_release(req);
 		virtio_mmio_needs_reset(&b->t);
-		break;
-	case BLK_PARSE_DONE:
-		blk_req_finish(req, out.status_val);
-		break;
-	case BLK_PARSE_IO:
-		blk_req_submit(req);
 		break;
 	}
 }
@@ -263,7 +256,7 @@ static void blk_queue_rearm(struct blk_queue *bq)
 static unsigned blk_queue_drain(struct blk_queue *bq)
 {
 	struct blk *b = bq->blk;
-	struct virtq *vq = &b->vqs[bq->index];
+	struct virtq *vq = bq->vq;
 	unsigned got = 0;
 
 	if (!virtio_mmio_live(&b->t) || !vq->ready)
@@ -360,7 +353,7 @@ static bool blk_queue_on_poll(void *opaque)
 	 * it would make every pass "progress" and the loop would spin without
 	 * ever blocking.  A completion frees a slot and re-arms the queue.
 	 */
-	if (virtio_mmio_live(&b->t) && bq->free && virtq_has_avail(&b->vqs[bq->index])) {
+	if (virtio_mmio_live(&b->t) && bq->free && virtq_has_avail(bq->vq)) {
 		BLK_STAT(bq, poll_drains);
 		got = blk_queue_drain(bq);
 	}
@@ -377,7 +370,7 @@ static void blk_queue_on_poll_begin(void *opaque)
 	pthread_mutex_lock(&b->t.lock);
 	bq->polling = true;
 	BLK_STAT(bq, poll_windows);
-	virtq_set_notification(&b->vqs[bq->index], false);
+	virtq_set_notification(bq->vq, false);
 	pthread_mutex_unlock(&b->t.lock);
 }
 
@@ -408,8 +401,8 @@ static bool blk_queue_on_poll_end(void *opaque)
 	bq->polling = false;
 	got = blk_queue_drain(bq);
 	/* Not live or not ready: drain did nothing; kicks on for the next start. */
-	if (!got && b->vqs[bq->index].ready && !b->vqs[bq->index].notify_enabled)
-		virtq_set_notification(&b->vqs[bq->index], true);
+	if (!got && bq->vq->ready && !bq->vq->notify_enabled)
+		virtq_set_notification(bq->vq, true);
 	pthread_mutex_unlock(&b->t.lock);
 	return got > 0;
 }
@@ -448,9 +441,13 @@ static void blk_queue_reset_slots(struct blk_queue *bq)
 {
 	bq->free = NULL;
 	for (unsigned i = VIRTQ_NUM_MAX; i-- > 0;) {
-		bq->reqs[i].bq = bq;
-		bq->reqs[i].next_free = bq->free;
-		bq->free = &bq->reqs[i];
+		struct blk_req *req = &bq->reqs[i];
+		req->bq = bq;
+		/* The parser fills the rest of io per request (blk_parse). */
+		req->io.complete = blk_req_io_done;
+		req->io.backend = req->backend;
+		req->next_free = bq->free;
+		bq->free = req;
 	}
 	bq->inflight = 0;
 	bq->pushed = 0;
@@ -621,6 +618,7 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 	for (unsigned i = 0; i < b->nr_queues; i++) {
 		struct blk_queue *bq = &b->q[i];
 		bq->blk = b;
+		bq->vq = &b->vqs[i];
 		bq->index = i;
 		bq->kick_fd = kick_fds[i];
 		bq->be = be;

@@ -27,9 +27,8 @@ struct blk;
 struct blk_req {
 	struct blk_io io;
 	struct blk_queue *bq;
-	uint8_t *status;
-	uint32_t used_len;           /* bytes written to device-writable buffers */
-	uint32_t type;
+	/* What blk_parse made of it: the status byte, the used length on success. */
+	struct blk_parse_out parsed;
 	struct blk_req *next_free;
 	_Alignas(16) unsigned char backend[BLK_IO_BACKEND_BYTES];  /* io.backend */
 	/* TSC stamps: popped, handed to the backend (0: never), backend done */
@@ -57,6 +56,7 @@ struct blk_queue_lat {
 
 struct blk_queue {
 	struct blk *blk;
+	struct virtq *vq;            /* &blk->vqs[index] */
 	unsigned index;
 	int kick_fd;                 /* the ioeventfd; the bus path writes it too */
 	struct evloop_handler h;

@@ -3,6 +3,7 @@
 #include "iov.h"
 
 #include <endian.h>
+#include <string.h>
 
 static void parse_done(struct blk_parse_out *out, uint8_t status)
 {
@@ -11,18 +12,19 @@ static void parse_done(struct blk_parse_out *out, uint8_t status)
 }
 
 /* Data of len bytes at sector: aligned, non-empty, inside the disk, no wrap. */
-static bool parse_range_ok(const struct blk_parse_ctx *c, uint64_t sector, uint64_t len,
-			   struct blk_queue_stats *st)
+static inline bool parse_range_ok(const struct blk_parse_ctx *c, uint64_t sector, uint64_t len,
+				  struct blk_queue_stats *st)
 {
 	uint64_t cap = c->capacity;
+	uint64_t mask = c->blk_size - 1;   /* a power of two: masks, not divisions */
 
-	if (len == 0 || len % c->blk_size) {
+	if (len == 0 || (len & mask)) {
 		st->err_len++;
 		return false;
 	}
 	/* Subtractions only: sector + len / 512 could wrap. */
 	if (sector > cap || len / VIRTIO_BLK_SECTOR > cap - sector ||
-	    (sector * VIRTIO_BLK_SECTOR) % c->blk_size) {
+	    ((sector * VIRTIO_BLK_SECTOR) & mask)) {
 		st->err_range++;
 		return false;
 	}
@@ -39,8 +41,31 @@ static bool parse_limits_ok(const struct virtq_elem *e)
 		if (e->iov[i].iov_len > BLK_SIZE_MAX)
 			return false;
 	/* Both sums are of at most VIRTQ_SEG_MAX segments of at most 4 GiB: no wrap. */
-	return e->out_bytes + e->in_bytes <= (uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX +
-					     sizeof(struct virtio_blk_outhdr) + 1;
+	return e->out_bytes + e->in_bytes <= BLK_REQ_BYTES_MAX;
+}
+
+/*
+ * The usual framing (Linux's driver builds every request so): the header
+ * alone in the first segment, readable; the status byte alone in the last;
+ * and between them the data, segments none of which is empty or over
+ * size_max.  Then the limits hold (at most VIRTQ_SEG_MAX - 2 = BLK_SEG_MAX
+ * data segments), the header is read in place, and the data segments are
+ * the backend's as they are: nothing is gathered or sliced.
+ */
+static bool parse_framing_simple(const struct virtq_elem *e)
+{
+	/* e's last segment is writable (checked before): nr >= 1, and nr >= 2
+	 * when nr_out >= 1. */
+	const struct iovec *last = &e->iov[e->nr - 1];
+
+	if (!e->nr_out || e->iov[0].iov_len != sizeof(struct virtio_blk_outhdr) || last->iov_len != 1)
+		return false;
+	for (const struct iovec *v = &e->iov[1]; v < last; v++) {
+		/* Unsigned: an empty segment wraps to the maximum and fails too. */
+		if (v->iov_len - 1 >= BLK_SIZE_MAX)
+			return false;
+	}
+	return true;
 }
 
 /* The operation for the backend (fields the device sets; the rest is the backend's). */
@@ -110,11 +135,67 @@ static void parse_dwz(const struct blk_parse_ctx *c, const struct virtq_elem *e,
 	io->unmap = flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
 }
 
-void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct iovec *iov,
+/*
+ * IN reads into the writable data before the status byte, OUT writes the
+ * readable data after the header.  With simple framing (parse_framing_simple)
+ * and nothing else of the other direction, the data are e's segments
+ * between header and status; otherwise they are sliced into iov.
+ */
+static void parse_rw(const struct blk_parse_ctx *c, struct virtq_elem *e, struct iovec *iov,
+		     bool write, uint64_t sector, bool simple, struct blk_io *io,
+		     struct blk_parse_out *out, struct blk_queue_stats *st)
+{
+	uint64_t len = write ? e->out_bytes - sizeof(struct virtio_blk_outhdr) : e->in_bytes - 1;
+	struct iovec *data = iov;
+	unsigned n;
+
+	if (write) {
+		st->writes++;
+		if (c->ro) {
+			st->err_ro++;
+			parse_done(out, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+	} else {
+		st->reads++;
+	}
+	if (!parse_range_ok(c, sector, len, st)) {
+		parse_done(out, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (simple && (write ? e->nr_in : e->nr_out) == 1) {
+		data = &e->iov[1];
+		n = e->nr - 2u;
+	} else if (write) {
+		n = iov_slice(iov, e->iov, e->nr_out, sizeof(struct virtio_blk_outhdr), len);
+	} else {
+		n = iov_slice(iov, &e->iov[e->nr_out], e->nr_in, 0, len);
+	}
+	out->kind = BLK_PARSE_IO;
+	/* 5.2.5: writeback == 0 means write-through. */
+	parse_io(io, write ? BLK_IO_WRITE : BLK_IO_READ, sector * VIRTIO_BLK_SECTOR, len, data, n,
+		 write && !*c->writeback);
+	/* At most BLK_REQ_BYTES_MAX (limits checked): no truncation. */
+	if (!write)
+		out->used_len = (uint32_t)(len + 1);
+}
+
+/* The header at p (any alignment): type and sector. */
+static void parse_header(const void *p, uint32_t *type, uint64_t *sector)
+{
+	struct virtio_blk_outhdr hdr;
+
+	memcpy(&hdr, p, sizeof(hdr));
+	*type = le32toh(hdr.type);
+	*sector = le64toh(hdr.sector);
+}
+
+void blk_parse(const struct blk_parse_ctx *c, struct virtq_elem *e, struct iovec *iov,
 	       struct blk_io *io, struct blk_parse_out *out, struct blk_queue_stats *st)
 {
 	const struct iovec *last = e->nr ? &e->iov[e->nr - 1] : NULL;
-	struct virtio_blk_outhdr hdr;
+	uint64_t sector;
+	bool simple;
 
 	st->requests++;
 	out->used_len = 1;
@@ -132,51 +213,34 @@ void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct
 		parse_done(out, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	if (!parse_limits_ok(e)) {
-		st->err_limit++;
-		parse_done(out, VIRTIO_BLK_S_IOERR);
-		return;
-	}
-	if (e->out_bytes < sizeof(hdr)) {
-		st->err_header++;
-		parse_done(out, VIRTIO_BLK_S_IOERR);
-		return;
-	}
-	iov_to_buf(e->iov, e->nr_out, 0, &hdr, sizeof(hdr));
-	out->type = le32toh(hdr.type);
-	uint64_t sector = le64toh(hdr.sector);
-	uint64_t in_data = e->in_bytes - 1;            /* before the status byte */
-	uint64_t out_data = e->out_bytes - sizeof(hdr);
+	simple = parse_framing_simple(e);
+	if (simple) {
+		parse_header(e->iov[0].iov_base, &out->type, &sector);
+	} else {
+		struct virtio_blk_outhdr hdr;
 
+		if (!parse_limits_ok(e)) {
+			st->err_limit++;
+			parse_done(out, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		if (e->out_bytes < sizeof(struct virtio_blk_outhdr)) {
+			st->err_header++;
+			parse_done(out, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		iov_to_buf(e->iov, e->nr_out, 0, &hdr, sizeof(hdr));
+		parse_header(&hdr, &out->type, &sector);
+	}
+	uint64_t in_data = e->in_bytes - 1;            /* before the status byte */
+	uint64_t out_data = e->out_bytes - sizeof(struct virtio_blk_outhdr);
+
+	/* Reads and writes first: one test, not the jump table's. */
+	if (out->type == VIRTIO_BLK_T_IN || out->type == VIRTIO_BLK_T_OUT) {
+		parse_rw(c, e, iov, out->type == VIRTIO_BLK_T_OUT, sector, simple, io, out, st);
+		return;
+	}
 	switch (out->type) {
-	case VIRTIO_BLK_T_IN:
-		st->reads++;
-		if (!parse_range_ok(c, sector, in_data, st)) {
-			parse_done(out, VIRTIO_BLK_S_IOERR);
-			return;
-		}
-		out->kind = BLK_PARSE_IO;
-		parse_io(io, BLK_IO_READ, sector * VIRTIO_BLK_SECTOR, in_data, iov,
-			 iov_slice(iov, &e->iov[e->nr_out], e->nr_in, 0, in_data), false);
-		out->used_len = (uint32_t)(in_data + 1 > UINT32_MAX ? UINT32_MAX : in_data + 1);
-		return;
-	case VIRTIO_BLK_T_OUT:
-		st->writes++;
-		if (c->ro) {
-			st->err_ro++;
-			parse_done(out, VIRTIO_BLK_S_IOERR);
-			return;
-		}
-		if (!parse_range_ok(c, sector, out_data, st)) {
-			parse_done(out, VIRTIO_BLK_S_IOERR);
-			return;
-		}
-		out->kind = BLK_PARSE_IO;
-		/* 5.2.5: writeback == 0 means write-through. */
-		parse_io(io, BLK_IO_WRITE, sector * VIRTIO_BLK_SECTOR, out_data, iov,
-			 iov_slice(iov, e->iov, e->nr_out, sizeof(hdr), out_data),
-			 !*c->writeback);
-		return;
 	case VIRTIO_BLK_T_FLUSH:
 		st->flushes++;
 		out->kind = BLK_PARSE_IO;

@@ -29,7 +29,7 @@
 /* What a request is checked against: the disk and what was negotiated. */
 struct blk_parse_ctx {
 	uint64_t capacity;       /* 512-byte sectors */
-	uint32_t blk_size;       /* logical block size */
+	uint32_t blk_size;       /* logical block size: a power of two */
 	bool ro;
 	bool discard;            /* VIRTIO_BLK_F_DISCARD negotiated */
 	bool write_zeroes;       /* VIRTIO_BLK_F_WRITE_ZEROES negotiated */
@@ -53,12 +53,13 @@ struct blk_parse_out {
 
 /*
  * Parse the popped chain e.  For BLK_PARSE_IO, io gets the operation (op,
- * offset, len, dsync, unmap; data segments sliced into iov, room for
- * VIRTQ_SEG_MAX); its other fields are left alone.  A GET_ID is answered
- * in place (the serial is copied into its buffer).  The request and error
- * counters of st move.
+ * offset, len, dsync, unmap; its other fields are left alone) and its data
+ * segments, none empty: e's own segments when the data are whole segments
+ * of it (the backend may then consume them in place), else sliced into iov
+ * (room for VIRTQ_SEG_MAX).  A GET_ID is answered in place (the serial is
+ * copied into its buffer).  The request and error counters of st move.
  */
-void blk_parse(const struct blk_parse_ctx *c, const struct virtq_elem *e, struct iovec *iov,
+void blk_parse(const struct blk_parse_ctx *c, struct virtq_elem *e, struct iovec *iov,
 	       struct blk_io *io, struct blk_parse_out *out, struct blk_queue_stats *st);
 
 #endif

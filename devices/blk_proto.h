@@ -48,6 +48,10 @@
  * header and the status byte take one descriptor each (Linux adds 2). */
 #define BLK_SIZE_MAX (1u << 22)
 #define BLK_SEG_MAX  (VIRTQ_SEG_MAX - 2)
+/* The most bytes a request within those limits carries, header and status
+ * included: used lengths of 32 bits hold it. */
+#define BLK_REQ_BYTES_MAX ((uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX + sizeof(struct virtio_blk_outhdr) + 1)
+_Static_assert(BLK_REQ_BYTES_MAX <= UINT32_MAX, "a request's used length fits in 32 bits");
 
 enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH, BLK_IO_DISCARD, BLK_IO_WRITE_ZEROES };
 

@@ -5,13 +5,14 @@
  * Memory ordering follows Linux's drivers/virtio/virtio_ring.c (the driver
  * we talk to): each barrier below names the driver barrier it pairs with.
  * Ring fields are accessed with __atomic builtins so that each is fetched
- * exactly once and never torn; descriptors are copied whole into a local
- * before any field is looked at.
+ * exactly once and never torn; each field of a descriptor is copied into a
+ * local once, before any of them is looked at.
  */
 #include "virtq.h"
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 static inline uint16_t ld16(const __virtio16 *p)
@@ -121,12 +122,114 @@ bool virtq_has_avail(struct virtq *q)
 	return idx != q->last_avail_idx;
 }
 
+/* One descriptor, each field copied once: every check uses the copy, not guest memory. */
+struct virtq_desc_val {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+
+static inline struct virtq_desc_val virtq_read_desc(const uint8_t *table, unsigned i)
+{
+	const uint8_t *p = table + (size_t)i * sizeof(struct vring_desc);
+	struct vring_desc d;
+
+	/* Field by field (a guest's indirect table may be misaligned). */
+	memcpy(&d.addr, p + offsetof(struct vring_desc, addr), sizeof(d.addr));
+	memcpy(&d.len, p + offsetof(struct vring_desc, len), sizeof(d.len));
+	memcpy(&d.flags, p + offsetof(struct vring_desc, flags), sizeof(d.flags));
+	memcpy(&d.next, p + offsetof(struct vring_desc, next), sizeof(d.next));
+	return (struct virtq_desc_val){ .addr = le64toh(d.addr), .len = le32toh(d.len),
+					.flags = le16toh(d.flags), .next = le16toh(d.next) };
+}
+
+/*
+ * Put the buffer of a (non-indirect) descriptor in e's next segment, v,
+ * and return the one after.  The caller has checked that e has room.  A
+ * readable buffer after a writable one (2.7.4.2) is counted among the
+ * writable ones, its bytes as out.
+ */
+static inline struct iovec *virtq_add_seg(struct virtq *q, struct virtq_elem *e, struct iovec *v,
+					  struct virtq_desc_val d)
+{
+	void *base = NULL;
+
+	if (d.len) {
+		base = gmem_ptr(q->mem, d.addr, d.len);
+		if (!base) {
+			e->err |= VIRTQ_EBUF_ADDR;
+			q->st.err_buf_addr++;
+		}
+	}
+	v->iov_base = base;
+	v->iov_len = d.len;
+	if (d.flags & VRING_DESC_F_WRITE) {
+		e->in_bytes += d.len;
+		return v + 1;
+	}
+	e->out_bytes += d.len;
+	if (v - e->iov == e->nr_out) {
+		/* Every segment before it is readable too. */
+		e->nr_out++;
+	} else {
+		if (!(e->err & VIRTQ_EBUF_ORDER))
+			q->st.err_buf_order++;
+		e->err |= VIRTQ_EBUF_ORDER;
+	}
+	return v + 1;
+}
+
+/*
+ * The rest of a chain from the indirect descriptor ind on (2.7.5.3): only
+ * with the feature, not together with NEXT, a table of whole descriptors
+ * inside guest RAM, with no indirect descriptor in it.  Its chain is at
+ * most as long as the table (more steps can only be a loop) and adds at
+ * most the segments e has room for.  Returns the last descriptor's flags,
+ * or -EIO with the queue broken.
+ */
+static int virtq_pop_indirect(struct virtq *q, struct virtq_elem *e, struct iovec **v,
+			      struct virtq_desc_val ind)
+{
+	const size_t dsize = sizeof(struct vring_desc);
+	const uint8_t *table;
+	unsigned tnum, left, i = 0;
+
+	if (!q->indirect || (ind.flags & VRING_DESC_F_NEXT) || ind.len == 0 ||
+	    ind.len % dsize || ind.len / dsize > VIRTQ_SEG_MAX)
+		return virtq_break(q, &q->st.err_indirect);
+	table = gmem_ptr(q->mem, ind.addr, ind.len);
+	if (!table)
+		return virtq_break(q, &q->st.err_indirect);
+	tnum = (unsigned)(ind.len / dsize);
+	/* Fewer than VIRTQ_SEG_MAX segments so far (the direct part is shorter
+	 * than the queue): no wrap. */
+	left = VIRTQ_SEG_MAX - (unsigned)(*v - e->iov);
+	if (left > tnum)
+		left = tnum;
+	for (;;) {
+		if (left-- == 0)
+			return virtq_break(q, &q->st.err_chain_len);
+		struct virtq_desc_val d = virtq_read_desc(table, i);
+		if (d.flags & VRING_DESC_F_INDIRECT)
+			return virtq_break(q, &q->st.err_indirect_nested);
+		*v = virtq_add_seg(q, e, *v, d);
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return d.flags;
+		if (d.next >= tnum)
+			return virtq_break(q, &q->st.err_next);
+		i = d.next;
+	}
+}
+
+/* A direct chain never has more segments than the queue has entries. */
+_Static_assert(VIRTQ_NUM_MAX <= VIRTQ_SEG_MAX, "a direct chain fits in virtq_elem");
+
 int virtq_pop(struct virtq *q, struct virtq_elem *e)
 {
 	const uint8_t *table;
-	unsigned tnum, limit, steps = 0, i;
-	bool in_indirect = false, seen_write = false;
-	int r;
+	struct iovec *v;        /* e's next segment */
+	unsigned left, i;
+	int flags, r;
 
 	if (q->broken)
 		return -EIO;
@@ -147,104 +250,39 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
 		return virtq_break(q, &q->st.err_head);
 
 	e->head = head;
-	e->nr = e->nr_out = e->nr_in = 0;
+	e->nr_out = 0;
 	e->err = 0;
-	e->last_writable = false;
 	e->out_bytes = e->in_bytes = 0;
 
 	table = (const uint8_t *)q->desc;
-	tnum = q->num;
-	limit = q->num;   /* 2.7.5.3.1: a chain is never longer than Queue Size */
+	v = e->iov;
+	/* 2.7.5.3.1: a chain is never longer than Queue Size; more steps can
+	 * only be a loop. */
+	left = q->num;
 	i = head;
 	for (;;) {
-		struct vring_desc d;
-
-		/* More steps than entries can only be a loop. */
-		if (++steps > limit)
+		if (left-- == 0)
 			return virtq_break(q, &q->st.err_chain_len);
-		/* One copy of the descriptor: every check below uses it, not guest memory. */
-		memcpy(&d, table + (size_t)i * sizeof(d), sizeof(d));
-		uint64_t addr = le64toh(d.addr);
-		uint32_t len = le32toh(d.len);
-		uint16_t flags = le16toh(d.flags), next = le16toh(d.next);
-
-		if (flags & VRING_DESC_F_INDIRECT) {
-			/* 2.7.5.3.1: only with the feature, never inside a table,
-			 * never together with NEXT; the table is whole descriptors. */
-			if (in_indirect)
-				return virtq_break(q, &q->st.err_indirect_nested);
-			if (!q->indirect || (flags & VRING_DESC_F_NEXT) || len == 0 ||
-			    len % sizeof(d) || len / sizeof(d) > VIRTQ_SEG_MAX)
-				return virtq_break(q, &q->st.err_indirect);
-			const uint8_t *t = gmem_ptr(q->mem, addr, len);
-			if (!t)
-				return virtq_break(q, &q->st.err_indirect);
-			table = t;
-			tnum = len / sizeof(d);
-			limit = tnum;
-			steps = 0;
-			i = 0;
-			in_indirect = true;
-			continue;
-		}
-
-		if (e->nr >= VIRTQ_SEG_MAX)
-			return virtq_break(q, &q->st.err_chain_len);
-
-		struct iovec *v = &e->iov[e->nr++];
-		v->iov_len = len;
-		v->iov_base = NULL;
-		if (len) {
-			v->iov_base = gmem_ptr(q->mem, addr, len);
-			if (!v->iov_base) {
-				e->err |= VIRTQ_EBUF_ADDR;
-				q->st.err_buf_addr++;
-			}
-		}
-		e->last_writable = flags & VRING_DESC_F_WRITE;
-		if (flags & VRING_DESC_F_WRITE) {
-			seen_write = true;
-			e->nr_in++;
-			e->in_bytes += len;
-		} else if (seen_write) {
-			/* 2.7.4.2: readable buffers come before writable ones. */
-			if (!(e->err & VIRTQ_EBUF_ORDER))
-				q->st.err_buf_order++;
-			e->err |= VIRTQ_EBUF_ORDER;
-			e->nr_in++;
-			e->out_bytes += len;
-		} else {
-			e->nr_out++;
-			e->out_bytes += len;
-		}
-
-		if (!(flags & VRING_DESC_F_NEXT))
+		struct virtq_desc_val d = virtq_read_desc(table, i);
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			flags = virtq_pop_indirect(q, e, &v, d);
+			if (flags < 0)
+				return flags;
 			break;
-		if (next >= tnum)
+		}
+		v = virtq_add_seg(q, e, v, d);
+		flags = d.flags;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		if (d.next >= q->num)
 			return virtq_break(q, &q->st.err_next);
-		i = next;
+		i = d.next;
 	}
+	e->nr = (uint16_t)(v - e->iov);
+	e->nr_in = e->nr - e->nr_out;
+	e->last_writable = flags & VRING_DESC_F_WRITE;
 	q->st.popped++;
 	return 1;
-}
-
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
-{
-	struct vring_used_elem *ent;
-
-	if (!q->ready)
-		return;
-	ent = &q->used->ring[q->used_idx & (q->num - 1)];
-	__atomic_store_n(&ent->id, htole32(head), __ATOMIC_RELAXED);
-	__atomic_store_n(&ent->len, htole32(written), __ATOMIC_RELAXED);
-	q->used_idx++;
-	/*
-	 * Release: the entry is visible before used.idx moves.  Pairs with
-	 * virtio_rmb() in virtqueue_get_buf_ctx_split() after more_used_split()
-	 * read used->idx.
-	 */
-	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
-	q->st.pushed++;
 }
 
 bool virtq_should_notify(struct virtq *q)

@@ -278,16 +278,6 @@ int evloop_del(struct evloop *l, struct evloop_handler *h)
 	return -ENOENT;
 }
 
-void evloop_defer(struct evloop *l, struct evloop_defer *d)
-{
-	if (d->queued)
-		return;
-	d->queued = true;
-	d->next = NULL;
-	*l->defer_tail = d;
-	l->defer_tail = &d->next;
-}
-
 static void evloop_run_deferred(struct evloop *l)
 {
 	/* A deferred call may defer another (completion -> irq): loop until empty. */
@@ -455,7 +445,10 @@ static void evloop_adjust(struct evloop *l, uint64_t block_ns)
 
 static void evloop_contention(struct evloop *l, uint64_t t)
 {
-	if (!l->contention_aware || !l->policy.p.max_ns || !contention_due(&l->cont, t))
+	/* Only a polling loop samples. */
+	if (!l->contention_aware || !l->policy.p.max_ns)
+		return;
+	if (!contention_due(&l->cont, t))
 		return;
 	uint64_t before = evloop_now_ns(NULL);
 	uint64_t v = l->contention_read(l->contention_opaque);

@@ -34,6 +34,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "counters.h"
@@ -187,7 +188,15 @@ int evloop_add(struct evloop *l, struct evloop_handler *h);
 int evloop_del(struct evloop *l, struct evloop_handler *h);
 
 /* Run d->fn at the end of this iteration; queuing twice runs it once. */
-void evloop_defer(struct evloop *l, struct evloop_defer *d);
+static inline void evloop_defer(struct evloop *l, struct evloop_defer *d)
+{
+	if (d->queued)
+		return;
+	d->queued = true;
+	d->next = NULL;
+	*l->defer_tail = d;
+	l->defer_tail = &d->next;
+}
 
 /*
  * Run t->fn at the loop clock's time deadline (ns; evloop_now_ns by

@@ -36,13 +36,12 @@ int gmem_add(struct guest_mem *m, uint64_t gpa, uint64_t size, void *hva);
  */
 static inline void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
-	for (unsigned i = 0; i < m->nr; i++) {
-		const struct gmem_region *r = &m->r[i];
-		/* Written as subtractions so no sum can overflow 2^64. */
-		if (gpa < r->gpa)
-			continue;
-		uint64_t off = gpa - r->gpa;
-		if (off >= r->size)
+	for (const struct gmem_region *r = m->r; r < m->r + m->nr; r++) {
+		uint64_t off;
+
+		/* Subtractions only, so no sum can overflow 2^64; the first
+		 * one borrows when gpa is below the region. */
+		if (__builtin_sub_overflow(gpa, r->gpa, &off) || off >= r->size)
 			continue;
 		if (len > r->size - off)
 			return NULL;

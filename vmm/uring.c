@@ -68,7 +68,7 @@ static struct io_uring_sqe *uring_sqe(struct uring *r)
 	return sqe;
 }
 
-static void uring_prep(struct uring *r, struct io_uring_sqe *sqe, struct uring_op *op)
+static inline void uring_prep(struct uring *r, struct io_uring_sqe *sqe, struct uring_op *op)
 {
 	op->prep(op, sqe);
 	io_uring_sqe_set_data(sqe, op);
@@ -186,18 +186,27 @@ static void uring_retry(void *opaque)
 unsigned uring_reap(struct uring *r)
 {
 	struct io_uring_cqe *cqe;
-	unsigned n = 0;
+	unsigned head, n = 0;
 
-	while (io_uring_peek_cqe(&r->ring, &cqe) == 0) {
-		struct uring_op *op = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
+	/*
+	 * The ready CQEs in order, each marked seen (the CQ head moves on)
+	 * before its done() runs, which may queue new SQEs (but not reap:
+	 * the walk keeps its own head).  Then, the CQ ring empty,
+	 * io_uring_peek_cqe() has the kernel post the CQEs that overflowed
+	 * it, if any, and the walk goes on with them.
+	 */
+	do {
+		io_uring_for_each_cqe(&r->ring, head, cqe) {
+			struct uring_op *op = io_uring_cqe_get_data(cqe);
+			int res = cqe->res;
 
-		io_uring_cqe_seen(&r->ring, cqe);
-		r->inflight--;
-		r->st.cqes++;
-		n++;
-		op->done(op, res);
-	}
+			io_uring_cq_advance(&r->ring, 1);
+			r->inflight--;
+			r->st.cqes++;
+			n++;
+			op->done(op, res);
+		}
+	} while (io_uring_peek_cqe(&r->ring, &cqe) == 0);
 	/* Room in the CQ again: what the kernel refused may go now. */
 	if (n && (r->queued || r->sqe_wait))
 		uring_service(r);

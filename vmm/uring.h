@@ -49,7 +49,7 @@
 struct uring_op {
 	/* Fill sqe for this operation (called when an SQE is free). */
 	void (*prep)(struct uring_op *op, struct io_uring_sqe *sqe);
-	/* Its CQE arrived with result res. */
+	/* Its CQE arrived with result res (from uring_reap(): not to reap). */
 	void (*done)(struct uring_op *op, int res);
 	struct uring_op *next;  /* private: the SQ wait list */
 };

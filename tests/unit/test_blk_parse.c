@@ -170,6 +170,30 @@ static void test_unanswerable_and_framing(void **state)
 	assert_int_equal(io.len, 1024);
 	assert_ptr_equal(o.status, c.data + 1024);
 
+	/* The usual framing: the data are the chain's own segments. */
+	build(&c, VIRTIO_BLK_T_OUT, 0, 1024, false);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
+	assert_int_equal(o.kind, BLK_PARSE_IO);
+	assert_ptr_equal(io.iov, &c.e.iov[1]);
+	assert_int_equal(io.iovcnt, 1);
+	assert_int_equal(io.len, 1024);
+
+	/* An empty data segment is not handed on: the data are sliced. */
+	memset(&c, 0, sizeof(c));
+	c.hdr = (struct virtio_blk_outhdr){ .type = htole32(VIRTIO_BLK_T_IN) };
+	seg(&c, &c.hdr, sizeof(c.hdr), false);
+	seg(&c, c.data, 512, true);
+	seg(&c, NULL, 0, true);
+	seg(&c, c.data + 512, 512, true);
+	seg(&c, &c.status, 1, true);
+	blk_parse(&ctx, &c.e, iov, &io, &o, &st);
+	assert_int_equal(o.kind, BLK_PARSE_IO);
+	assert_ptr_equal(io.iov, iov);
+	assert_int_equal(io.iovcnt, 2);
+	assert_ptr_equal(io.iov[1].iov_base, c.data + 512);
+	assert_int_equal(io.len, 1024);
+	assert_int_equal(o.used_len, 1025);
+
 	/* A header 8 bytes short. */
 	memset(&c, 0, sizeof(c));
 	seg(&c, &c.hdr, sizeof(c.hdr) - 8, false);
