@@ -103,32 +103,15 @@ static void blk_req_io_done(struct blk_io *io, int res)
 	pthread_mutex_unlock(&b->t.lock);
 }
 
-/* Send the interrupt an owner has due (lock held). */
-static void blk_irq_raise(struct blk_queue *owner)
+/* The batcher's raise(): the device's interrupt, while it is live (lock held). */
+static bool blk_irq_send(void *dev)
 {
-	struct blk *b = owner->blk;
+	struct blk *b = dev;
 
-	owner->irq_due = false;
-	owner->irq_pending_n = 0;
-	if (owner->irq_timer.armed)
-		evloop_timer_cancel(owner->loop, &owner->irq_timer);
-	if (virtio_mmio_live(&b->t)) {
-		b->irq_writes++;
-		virtio_mmio_raise(&b->t, VIRTIO_MMIO_INT_VRING);
-	}
-}
-
-static void blk_irq_timer(void *opaque)
-{
-	struct blk_queue *owner = opaque;
-	struct blk *b = owner->blk;
-
-	pthread_mutex_lock(&b->t.lock);
-	if (owner->irq_due) {
-		b->irq_timer_fires++;
-		blk_irq_raise(owner);
-	}
-	pthread_mutex_unlock(&b->t.lock);
+	if (!virtio_mmio_live(&b->t))
+		return false;
+	virtio_mmio_raise(&b->t, VIRTIO_MMIO_INT_VRING);
+	return true;
 }
 
 /*
@@ -141,8 +124,8 @@ static void blk_irq_flush(void *opaque)
 {
 	struct blk_queue *owner = opaque;
 	struct blk *b = owner->blk;
-	const struct evloop_irq_policy *pol = &owner->loop->irq;
 	unsigned done = 0, inflight = 0;
+	bool due = false;
 
 	pthread_mutex_lock(&b->t.lock);
 	for (unsigned i = 0; i < b->nr_queues; i++) {
@@ -154,28 +137,14 @@ static void blk_irq_flush(void *opaque)
 			continue;
 		done += bq->pushed;
 		bq->pushed = 0;
-		if (virtq_should_notify(bq->vq)) {
-			owner->irq_due = true;
+		if (virtq_should_notify(&b->vqs[i])) {
+			due = true;
 			BLK_STAT(bq, irqs);
 		} else {
 			BLK_STAT(bq, irqs_suppressed);
 		}
 	}
-	if (owner->irq_due) {
-		/* Completions the driver suppressed meanwhile ride on it too. */
-		owner->irq_pending_n += done;
-		if (!pol->coalesce_ns || !inflight ||
-		    (pol->max_batch && owner->irq_pending_n >= pol->max_batch)) {
-			/* Nothing more can come (or enough came): waiting is pure latency. */
-			blk_irq_raise(owner);
-		} else if (!owner->irq_timer.armed) {
-			if (evloop_timer_arm(owner->loop, &owner->irq_timer,
-					     evloop_time(owner->loop) + pol->coalesce_ns) == 0)
-				b->irq_delayed++;
-			else
-				blk_irq_raise(owner);
-		}
-	}
+	irq_batch_end(&owner->irq, due, done, inflight);
 	pthread_mutex_unlock(&b->t.lock);
 }
 
@@ -452,10 +421,8 @@ static void blk_queue_reset_slots(struct blk_queue *bq)
 	bq->inflight = 0;
 	bq->pushed = 0;
 	bq->throttled = false;
-	/* An interrupt still waiting to coalesce is for rings that are gone
-	 * (its timer, if armed, finds nothing due). */
-	bq->irq_due = false;
-	bq->irq_pending_n = 0;
+	/* An interrupt still waiting to coalesce is for rings that are gone. */
+	irq_batch_forget(&bq->irq);
 }
 
 static void blk_reset(void *dev)
@@ -624,7 +591,7 @@ int blk_init(struct blk *b, const char *name, const struct blk_params *p,
 		bq->be = be;
 		bq->irq_owner = bq;
 		bq->irq_defer = (struct evloop_defer){ .fn = blk_irq_flush, .opaque = bq };
-		bq->irq_timer = (struct evloop_timer){ .fn = blk_irq_timer, .opaque = bq };
+		irq_batch_init(&bq->irq, &b->t.lock, blk_irq_send, b, &b->irq);
 		bq->reqs = calloc(VIRTQ_NUM_MAX, sizeof(*bq->reqs));
 		if (!bq->reqs) {
 			r = -ENOMEM;
@@ -671,6 +638,7 @@ int blk_attach_queue(struct blk *b, unsigned q, struct evloop *loop, void *be)
 		return r;
 	bq->loop = loop;
 	bq->be = be;
+	irq_batch_attach(&bq->irq, loop);
 	/* One queue of the device on this loop signals for all of them: the
 	 * first attached there. */
 	bq->irq_owner = bq;
@@ -700,9 +668,7 @@ void blk_detach(struct blk *b)
 		struct blk_queue *bq = &b->q[i];
 		if (!bq->loop)
 			continue;
-		evloop_timer_cancel(bq->loop, &bq->irq_timer);
-		bq->irq_due = false;
-		bq->irq_pending_n = 0;
+		irq_batch_detach(&bq->irq);
 		evloop_del(bq->loop, &bq->h);
 		bq->loop = NULL;
 		bq->irq_owner = bq;

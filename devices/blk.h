@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 
 #include "blk_parse.h"
+#include "irq_batch.h"
 #include "virtio_mmio.h"
 #include "virtq.h"
 #include "../vmm/evloop.h"
@@ -72,11 +73,7 @@ struct blk_queue {
 	 * the first queue of the device on this loop owns the deferred call. */
 	struct blk_queue *irq_owner;
 	struct evloop_defer irq_defer;
-	/* The owner's coalescing state (evloop_irq_policy): an interrupt is
-	 * due, covering irq_pending_n completions, and may wait for the timer. */
-	bool irq_due;
-	unsigned irq_pending_n;
-	struct evloop_timer irq_timer;
+	struct irq_batch irq;        /* the owner's: batching and coalescing */
 	_Atomic unsigned self_kicks; /* kick_fd writes of our own (activation), not the guest's */
 	struct blk_queue_stats st;
 	struct blk_queue_lat lat;
@@ -105,9 +102,7 @@ struct blk {
 	const struct blk_backend_ops *be_ops;
 	void *be;                    /* default backend handle (blk_attach) */
 	unsigned inflight;           /* all queues; reset waits for 0 */
-	uint64_t irq_writes;         /* irqfd writes for this device */
-	uint64_t irq_delayed;        /* interrupts held back to coalesce (irq-coalesce-us) */
-	uint64_t irq_timer_fires;    /* ... of which the timer sent (no max batch, no drain) */
+	struct irq_batch_stats irq;  /* interrupts of all its queues' batchers */
 };
 
 /*

@@ -130,7 +130,7 @@ void disks_stats_print(const struct vm_disks *ds, FILE *f)
 			"kicks=%llu batches=%llu irqs=%llu irqs_suppressed=%llu errors=%llu "
 			"poll_windows=%llu poll_drains=%llu kicks_late=%llu batch_max=%llu\n",
 			d->name, U(s.requests), U(s.reads), U(s.writes), U(s.flushes), U(s.kicks),
-			U(s.batches), U(d->blk.irq_writes), U(s.irqs_suppressed), U(blk_errors(&s)),
+			U(s.batches), U(d->blk.irq.writes), U(s.irqs_suppressed), U(blk_errors(&s)),
 			U(s.poll_windows), U(s.poll_drains), U(s.kicks_late), U(s.batch_max));
 		for (unsigned q = 0; q < d->blk.nr_queues; q++) {
 			queue_print(f, d, q);
@@ -229,8 +229,8 @@ void disks_stats_json(const struct vm_disks *ds, FILE *f)
 			"\"irq_timer_fires\": %llu, \"o_direct\": %s,\n     \"transport\": {",
 			i ? "," : "", d->name, d->gsi, (unsigned long long)d->base,
 			d->cfg->iothread ? d->cfg->iothread : d->t ? d->t->id : "",
-			d->ioeventfd_kind ? d->ioeventfd_kind : "", (unsigned long long)d->blk.irq_writes,
-			(unsigned long long)d->blk.irq_delayed, (unsigned long long)d->blk.irq_timer_fires,
+			d->ioeventfd_kind ? d->ioeventfd_kind : "", (unsigned long long)d->blk.irq.writes,
+			(unsigned long long)d->blk.irq.delayed, (unsigned long long)d->blk.irq.timer_fires,
 			d->file.direct ? "true" : "false");
 		STATS_COUNTERS(VIRTIO_MMIO_STATS, f, &sep, true, &d->blk.t.st);
 		fprintf(f, ", \"isr\": %u},\n     \"queues\": [", (unsigned)atomic_load(&d->blk.t.isr));

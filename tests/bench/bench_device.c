@@ -461,7 +461,7 @@ static void dev_loop_counts(const struct dev_bench *x, struct loop_counts *c)
 /* The measured window began (after result_begin): the counters it is measured from. */
 static void dev_window_begin(struct dev_bench *x)
 {
-	x->irq0 = __atomic_load_n(&x->b.irq_writes, __ATOMIC_RELAXED);
+	x->irq0 = __atomic_load_n(&x->b.irq.writes, __ATOMIC_RELAXED);
 	dev_loop_counts(x, &x->loop0);
 	if (x->nb)
 		x->nb0 = neighbour_iters(x->nb);
@@ -472,7 +472,7 @@ static void dev_window_end(struct dev_bench *x)
 {
 	struct loop_counts now;
 
-	x->r.irq_writes = __atomic_load_n(&x->b.irq_writes, __ATOMIC_RELAXED) - x->irq0;
+	x->r.irq_writes = __atomic_load_n(&x->b.irq.writes, __ATOMIC_RELAXED) - x->irq0;
 	dev_loop_counts(x, &now);
 #define LOOP_SUB(name) x->r.loop.name = now.name - x->loop0.name;
 	LOOP_COUNTS(LOOP_SUB)

@@ -564,7 +564,7 @@ static void test_one_irq_per_batch(void **state)
 	blk_fx_irqs(f);
 	blk_fx_complete_all(f, 0);
 	assert_int_equal(blk_fx_irqs(f), 1);
-	assert_int_equal(f->b.irq_writes, 1);
+	assert_int_equal(f->b.irq.writes, 1);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(drv_blk_status(&f->d, &r[i]), VIRTIO_BLK_S_OK);
 }
@@ -591,15 +591,15 @@ static void test_irq_coalesce(void **state)
 	/* Two still in flight: the interrupt waits (timer armed). */
 	complete_oldest(f);
 	assert_int_equal(blk_fx_irqs(f), 0);
-	assert_int_equal(f->b.irq_delayed, 1);
-	assert_true(f->b.q[0].irq_timer.armed);
+	assert_int_equal(f->b.irq.delayed, 1);
+	assert_true(f->b.q[0].irq.timer.armed);
 	/* The last in flight completes: nothing more can come, send it now. */
 	complete_oldest(f);
 	assert_int_equal(blk_fx_irqs(f), 0);
 	complete_oldest(f);
 	assert_int_equal(blk_fx_irqs(f), 1);
-	assert_false(f->b.q[0].irq_timer.armed);
-	assert_int_equal(f->b.irq_timer_fires, 0);
+	assert_false(f->b.q[0].irq.timer.armed);
+	assert_int_equal(f->b.irq.timer_fires, 0);
 	for (int i = 0; i < 3; i++)
 		expect_used(f, &r[i], 513);
 
@@ -611,10 +611,10 @@ static void test_irq_coalesce(void **state)
 	assert_int_equal(f->be.n, 2);
 	complete_oldest(f);
 	assert_int_equal(blk_fx_irqs(f), 0);
-	while (!f->b.irq_timer_fires)
+	while (!f->b.irq.timer_fires)
 		assert_true(evloop_run_once(&f->loop, -1) >= 0);
 	assert_int_equal(blk_fx_irqs(f), 1);
-	assert_int_equal(f->b.irq_writes, 2);
+	assert_int_equal(f->b.irq.writes, 2);
 	expect_used(f, &r[3], 513);
 	complete_oldest(f);
 	assert_int_equal(blk_fx_irqs(f), 1);
@@ -634,8 +634,8 @@ static void test_irq_coalesce_max_batch(void **state)
 	assert_int_equal(blk_fx_irqs(f), 0);   /* 1 waiting, 3 in flight */
 	complete_oldest(f);
 	assert_int_equal(blk_fx_irqs(f), 1);   /* 2 waiting: the cap */
-	assert_int_equal(f->b.irq_timer_fires, 0);
-	assert_false(f->b.q[0].irq_timer.armed);
+	assert_int_equal(f->b.irq.timer_fires, 0);
+	assert_false(f->b.q[0].irq.timer.armed);
 }
 
 static void test_irq_suppressed_evidx(void **state)

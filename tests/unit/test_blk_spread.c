@@ -115,7 +115,7 @@ static void test_one_irq_per_loop_batch(void **state)
 	evloop_run_once(&f->loop[1], 0);
 	assert_int_equal(blk_fx_irqs(&f->x), 1);
 	assert_int_equal(drv_get_used(&f->dq[1], &id, &len), 1);
-	assert_int_equal(f->x.b.irq_writes, 2);
+	assert_int_equal(f->x.b.irq.writes, 2);
 	assert_int_equal(f->x.b.q[0].st.irqs + f->x.b.q[1].st.irqs + f->x.b.q[2].st.irqs, 3);
 }
 
