@@ -11,7 +11,7 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # The device-side sources a harness may reach (no KVM, no io_uring), and what
 # evloop.c needs (its polling policy, vmm/poll_*.c).
-FUZZ_SRCS    := devices/virtq.c devices/virtio_mmio.c devices/blk.c devices/blk_parse.c vmm/evloop.c vmm/guest_mem.c vmm/bus.c \
+FUZZ_SRCS    := devices/virtq.c devices/virtio_mmio.c devices/blk.c devices/blk_parse.c devices/irq_batch.c vmm/evloop.c vmm/guest_mem.c vmm/bus.c \
                 $(wildcard vmm/poll_*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
